@@ -1,0 +1,1 @@
+"""Corpus → clauses → chunks → embeddings → Chroma. Knows nothing about questions."""

