@@ -76,5 +76,6 @@ class Document:
     @property
     def citation_title(self) -> str:
         """The title in 《》 with its 文号, as a reader would cite it."""
-        title = self.title if self.title.startswith("《") else f"《{self.title}》"
+        inner = self.title.strip("《》").replace("《", "〈").replace("》", "〉")
+        title = f"《{inner}》"
         return f"{title}({self.number})" if self.number else title

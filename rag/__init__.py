@@ -1,0 +1,1 @@
+"""The retrieval chain: normalise → hybrid retrieve → answer (extractive | LLM) → verified citations."""

@@ -1,0 +1,63 @@
+"""Typed results of the chain (defined once; ui/ and eval/ consume only these)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.models import Chunk
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the evidence that ranked it."""
+
+    chunk: Chunk
+    score: float
+    bm25: float | None = None
+    dense: float | None = None
+    via: str = "hybrid"  # hybrid | lookup | bm25 | dense
+
+
+@dataclass(frozen=True)
+class Related:
+    """A clause worth reading, without a claim that it answers the question."""
+
+    doc_id: str
+    clause_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Citation(Related):
+    """A clause that answers, with a quote that is a verbatim substring of the clause."""
+
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The design's output contract; `to_dict` is exactly what `ask --json` prints."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    mode: str
+    latency_ms: float = 0.0
+    related: tuple[Related, ...] = ()
+    reason: str = ""
+    standalone_question: str = ""
+    dropped_citations: tuple[str, ...] = ()
+    degraded: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["citations"] = [asdict(c) for c in self.citations]
+        data["related"] = [asdict(r) for r in self.related]
+        data["dropped_citations"] = list(self.dropped_citations)
+        order = ["question", "answer", "refused", "citations", "mode", "latency_ms", "related"]
+        return {key: data[key] for key in order} | {
+            key: value for key, value in data.items() if key not in order
+        }

@@ -1,0 +1,1 @@
+"""Entry points for people and programs: the `policyqa` CLI and the Gradio app."""

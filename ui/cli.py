@@ -1,0 +1,151 @@
+"""`policyqa`: thin commands that parse, call index/rag/eval, and print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from index.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="三门县标准化政策问答 (policyqa)")
+corpus_app = typer.Typer(no_args_is_help=True, help="List or add corpus documents.")
+app.add_typer(corpus_app, name="corpus")
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError lists every bad POLICYQA_* value
+        err.print(f"[red]invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(code)
+
+
+@app.command()
+def index() -> None:
+    """Build or incrementally rebuild the index (atomic: the old index serves until done)."""
+    from index.build import build_index
+
+    settings = _settings()
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("embedding chunks", total=None)
+        try:
+            report = build_index(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except Exception as exc:
+            raise _fail(exc) from exc
+    state = "rebuilt" if report.changed else "unchanged"
+    print(f"index {state}: {report.documents} documents ({len(report.metadata_only)} metadata only), "
+          f"{report.clauses} clauses, {report.chunks} chunks, {report.embedded} embedded, "
+          f"{report.reused} reused, {report.seconds:.2f} s → {report.collection}")
+
+
+def _read_history(path: Path | None) -> list[dict[str, str]]:
+    if path is None:
+        return []
+    try:
+        turns = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise _fail(ValueError(f"{path}: not a readable JSON list of turns: {exc}"), 2) from exc
+    if not isinstance(turns, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("content"), str) for t in turns
+    ):
+        raise _fail(ValueError(f'{path}: expected [{{"role": "user", "content": "..."}}, ...]'), 2)
+    return turns
+
+
+@app.command()
+def ask(
+    questions: Annotated[list[str] | None, typer.Argument(help="one or more questions")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per question per line")] = False,
+    stdin: Annotated[bool, typer.Option("--stdin", help="read one question per line from stdin")] = False,
+    history: Annotated[Path | None, typer.Option(help="JSON list of earlier turns")] = None,
+) -> None:
+    """Answer questions with clause citations."""
+    from rag.chain import Assistant
+
+    items = list(questions or [])
+    if stdin:
+        items += [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    if not items:
+        raise _fail(ValueError("no question given (pass questions as arguments or use --stdin)"), 2)
+    turns = _read_history(history)
+    assistant = Assistant(_settings())
+    for question in items:
+        try:
+            result = assistant.answer(question, history=turns)
+        except Exception as exc:
+            raise _fail(exc) from exc
+        if as_json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(f"问: {question}\n{result.answer}\n", flush=True)
+
+
+@corpus_app.command("list")
+def corpus_list() -> None:
+    """Show the catalog: which documents have text and which are metadata only."""
+    from index.catalog import CorpusError, load_catalog
+
+    try:
+        docs = load_catalog(_settings().corpus_dir)
+    except CorpusError as exc:
+        raise _fail(exc) from exc
+    for d in docs:
+        state = d.path if d.has_text else "(metadata only)"
+        print(f"{d.doc_id:20} {d.citation_title}  {d.issuer}  {state}")
+
+
+@corpus_app.command("add")
+def corpus_add(
+    file: Path,
+    doc_id: Annotated[str, typer.Option("--doc-id", help="e.g. zhejiang-2022-11")],
+    title: Annotated[str | None, typer.Option(help="required for a new document")] = None,
+    issuer: str = "",
+    number: Annotated[str, typer.Option(help="文号, e.g. 浙委发〔2022〕11号")] = "",
+    date: str = "",
+    status: str = "",
+    source: str = "",
+    replace: bool = False,
+) -> None:
+    """Add a txt/md/docx/pdf/html file to the corpus (then run `policyqa index`)."""
+    from index.catalog import CorpusError, add_document
+
+    settings = _settings()
+    try:
+        doc = add_document(settings.corpus_dir, file, doc_id=doc_id, title=title, replace=replace,
+                           issuer=issuer, number=number, date=date, status=status, source=source)
+    except CorpusError as exc:
+        raise _fail(exc, 2) from exc
+    print(f"added {doc.doc_id}: {doc.citation_title} → corpus/{doc.path}; run `policyqa index`")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default POLICYQA_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="default POLICYQA_PORT or 7860")] = None,
+) -> None:
+    """Serve the chat on http://HOST:PORT."""
+    from ui.app import serve as run_server
+
+    settings = _settings()
+    run_server(settings, host=host or settings.host, port=port if port is not None else settings.port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
