@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction, Space
@@ -144,7 +145,8 @@ class Store:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._ef = PolicyqaEmbeddingFunction(settings.embedding)
+        # Any: chromadb's EmbeddingFunction generics reject any concrete subclass under mypy.
+        self._ef: Any = PolicyqaEmbeddingFunction(settings.embedding)
 
     @property
     def client(self) -> ClientAPI:
@@ -220,7 +222,9 @@ class Store:
     def dense_search(self, name: str, vector: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks by cosine similarity (1 - cosine distance)."""
         result = self._collection(name).query(
-            query_embeddings=[list(vector)], n_results=n, include=["documents", "metadatas", "distances"]
+            query_embeddings=np.asarray([vector], dtype=np.float32),
+            n_results=n,
+            include=["documents", "metadatas", "distances"],
         )
         docs = (result["documents"] or [[]])[0]
         metas = (result["metadatas"] or [[]])[0]
@@ -257,7 +261,7 @@ class Store:
             ids=[c.chunk_id for c in chunks],
             documents=[c.text for c in chunks],
             metadatas=[_chunk_metadata(c) for c in chunks],
-            embeddings=[list(v) for v in vectors],
+            embeddings=np.asarray(vectors, dtype=np.float32),
         )
 
     def finish(self, name: str, embedder_id: str, *, chunks: int, seconds: float) -> None:

@@ -34,14 +34,16 @@ class ExtractConfig:
 
 # The kinds of detail a question can ask for, and what a sentence must contain to state it.
 DETAIL_KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str], str], ...] = (
-    ("money", re.compile(r"奖金|多少钱|金额|资金|经费多少|补贴多少|补助多少|奖励多少|万元|几万|费用|收费|reward money|how much money|funding amount"),
+    ("money", re.compile(r"奖金|多少钱|金额|资金|经费多少|补贴多少|补助多少|奖励多少|万元|几万|费用|收费|"
+                         r"reward money|how much money|funding amount"),
      re.compile(r"\d+(\.\d+)?\s*(万|亿)?元"), "具体金额"),
     ("date", re.compile(r"什么时候|何时|截止|哪天|几号|日期|期限|多久|哪一年|哪年|deadline|when"),
      re.compile(r"\d{4}年|\d+月|\d+日|\d+个月"), "具体时间"),
     ("phone", re.compile(r"电话|热线|phone"), re.compile(r"\d{7,}"), "联系电话"),
     ("email", re.compile(r"邮箱|email|e-mail"), re.compile(r"@"), "邮箱"),
     ("address", re.compile(r"地址|在哪里办|去哪里办|哪个窗口|address"), re.compile(r"地址|路\d+号|窗口"), "办理地址"),
-    ("procedure", re.compile(r"怎么申请|如何申请|申报流程|申请流程|需要什么材料|哪些材料|申报条件|申请条件|how to apply"),
+    ("procedure", re.compile(r"怎么申请|如何申请|申报流程|申请流程|需要什么材料|哪些材料|申报条件|申请条件|"
+                             r"how to apply"),
      re.compile(r"申报|申请|材料|流程"), "申请条件和办理流程"),
 )
 

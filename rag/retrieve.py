@@ -129,7 +129,7 @@ class HybridRetriever(BaseRetriever):
     def embedder(self) -> PolicyEmbeddings:
         if self.embeddings is None:
             self.embeddings = make_embeddings(self.settings.embedding)
-        return self.embeddings  # type: ignore[no-any-return]
+        return self.embeddings
 
     def view(self) -> IndexView:
         """The current index generation; re-read when a rebuild switched the pointer."""

@@ -1,0 +1,54 @@
+# `make run`: install, build/refresh the index, serve the chat on http://127.0.0.1:7860
+# `make test`: install with dev extras and run every test (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install install-dev index run serve test test-fast lint eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# torch is pinned first so sentence-transformers takes the local CPU build, not a CUDA one.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+index: install
+	$(BIN)/policyqa index
+
+run: index
+	$(BIN)/policyqa serve
+
+serve: install
+	$(BIN)/policyqa serve
+
+test: install-dev
+	$(BIN)/pytest -q
+
+test-fast: install-dev
+	$(BIN)/pytest -q -m "not slow"
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+eval: install
+	$(BIN)/policyqa eval --gold eval/gold.jsonl
+
+clean:
+	rm -rf .policyqa artifacts

