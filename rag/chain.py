@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from functools import cached_property
@@ -10,99 +11,130 @@ from typing import Any
 from index.catalog import load_catalog
 from index.models import Document
 from index.settings import Settings
-from rag.extract import ExtractConfig, Extraction, extract, is_injection, related_of
+from rag import compose
+from rag.extract import ExtractConfig, extract, is_injection, related_of
+from rag.followup import rewrite
 from rag.models import Answer, Citation, Related
-from rag.normalize import is_english, is_traditional, to_traditional
+from rag.normalize import is_english, is_traditional, normalize, to_traditional
 from rag.retrieve import HybridRetriever
+from rag.scope import asks_basis, cited_question, english_coverage, foreign_places
+from rag.sentences import SentenceVectors
 
-_DETAIL_REASON = {"weak_evidence": "out_of_scope", "no_hits": "out_of_scope"}
+Turn = dict[str, str]
+_REASONS = {"weak_evidence": "out_of_scope", "no_hits": "out_of_scope"}
+MIN_ENGLISH_COVERAGE = 0.5
 
 
 class Assistant:
     """Holds the retriever (and its in-memory index view) for the life of a process."""
 
-    def __init__(self, settings: Settings, *, embeddings: Any = None,
-                 config: ExtractConfig | None = None) -> None:
+    def __init__(self, settings: Settings, *, embeddings: Any = None, config: ExtractConfig | None = None) -> None:
         self.settings = settings
         self.config = config or ExtractConfig()
         self.retriever = HybridRetriever(settings=settings, k=settings.top_k, embeddings=embeddings)
+        self.sentences = SentenceVectors(self.retriever.embedder)
 
     @cached_property
     def documents(self) -> dict[str, Document]:
         return {d.doc_id: d for d in load_catalog(self.settings.corpus_dir)}
 
-    def title_of(self, doc_id: str) -> str:
-        doc = self.documents.get(doc_id)
-        return doc.citation_title if doc else doc_id
+    def corpus_text(self) -> str:
+        view = self.retriever.view()
+        return "".join(c.text for c in view.chunks)
 
-    def answer(self, question: str, history: Sequence[dict[str, str]] | None = None) -> Answer:
+    def answer(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
         started = time.perf_counter()
-        result = self._answer(question, list(history or []))
+        result = self._answer(question if isinstance(question, str) else str(question), list(history or []))
         latency = round((time.perf_counter() - started) * 1000, 2)
         return Answer(**{**result.__dict__, "latency_ms": latency})
 
-    def _answer(self, question: str, history: list[dict[str, str]]) -> Answer:
-        question = question if isinstance(question, str) else str(question)
+    def _answer(self, question: str, history: list[Turn]) -> Answer:
         stripped = question.strip()
         if not stripped:
             return self._refuse(question, "empty", "请输入您的问题,例如:“企业标准总师要培育多少名?”")
         if len(stripped) > self.settings.max_question_chars:
-            return self._refuse(question, "too_long",
-                                f"问题过长(超过{self.settings.max_question_chars}字),请精简后再问。")
+            return self._refuse(question, "too_long", f"问题过长(超过{self.settings.max_question_chars}字),请精简后再问。")
         if is_injection(stripped):
-            return self._refuse(question, "injection",
-                                "我只能依据政策原文回答有关三门县标准化实施意见的问题,不能执行改变规则的指令。")
-        retrieval = self.retriever.search(stripped)
+            return self._refuse(question, "injection", compose.INJECTION_TEXT)
+        view = self.retriever.view()
+        standalone = rewrite(stripped, history, view.sections)
         english = is_english(stripped)
-        extraction = extract(retrieval, self.retriever.view(), self.config, english=english)
+        early = self._scope(question, normalize(standalone), english)
+        if early is not None:
+            return early
+        retrieval = self.retriever.search(standalone)
+        scorer = (lambda texts: self.sentences.similarities(texts, retrieval.vector)) if retrieval.vector else None
+        extraction = extract(retrieval, view, self.config, english=english, scorer=scorer)
         related = related_of(retrieval.hits)
+        primary = self._title(self.settings.primary_doc)
         if not extraction.citations:
-            text = self._refusal_text(extraction, related, english)
-            return self._refuse(question, _DETAIL_REASON.get(extraction.reason, extraction.reason),
-                                text, related, retrieval.query, retrieval.degraded)
-        text = self._compose(extraction.citations, english)
+            text = compose.refusal(primary, extraction.detail, related, english)
+            return self._refuse(question, _REASONS.get(extraction.reason, extraction.reason), text, related,
+                                retrieval.query, retrieval.degraded)
+        text = compose.answer_text(extraction.citations, self._title, english)
         if is_traditional(stripped) and not english:
-            text = self._traditional(text, extraction.citations)
-        return Answer(question, text, False, extraction.citations, "extractive",
-                      standalone_question=retrieval.query, degraded=retrieval.degraded,
-                      reason="lookup" if retrieval.ref else "")
+            text = _traditional(text, extraction.citations)
+        return Answer(question, text, False, extraction.citations, "extractive", standalone_question=retrieval.query,
+                      degraded=retrieval.degraded, reason="lookup" if retrieval.ref else "")
+
+    def _scope(self, question: str, standalone: str, english: bool) -> Answer | None:
+        """Questions answered (or refused) from the catalog and scope rules, before retrieval."""
+        docs = list(self.documents.values())
+        cited = cited_question(standalone, docs)
+        if cited is not None and cited.asks_content:
+            related = self._preamble_related()
+            return self._refuse(question, "cited_document_missing", compose.missing_text(cited.documents, english),
+                                related, standalone)
+        if asks_basis(standalone) or (cited is not None and not cited.asks_content):
+            basis = self._basis(question, standalone, english)
+            if basis is not None:
+                return basis
+        if places := foreign_places(standalone, self.corpus_text()):
+            return self._refuse(question, "out_of_scope", compose.place_text(self._title(self.settings.primary_doc),
+                                                                             places, english), (), standalone)
+        if english and english_coverage(standalone) < MIN_ENGLISH_COVERAGE:
+            return self._refuse(question, "out_of_scope", compose.refusal(self._title(self.settings.primary_doc),
+                                                                          None, (), True), (), standalone)
+        return None
+
+    def _preamble_related(self) -> tuple[Related, ...]:
+        chunks = self.retriever.view().by_clause.get(f"{self.settings.primary_doc}:序言", [])
+        return tuple(Related(c.doc_id, c.clause_id, c.label) for c in chunks[:1])
+
+    def _basis(self, question: str, standalone: str, english: bool) -> Answer | None:
+        """“依据哪些文件?”: the catalog's cited documents, cited to the sentence of 序言 naming them."""
+        primary = self.documents.get(self.settings.primary_doc)
+        key = f"{self.settings.primary_doc}:序言"
+        preamble = self.retriever.view().clause_text(key)
+        if primary is None or not primary.cites or not preamble:
+            return None
+        cited = [self.documents[d] for d in primary.cites if d in self.documents]
+        sentences = re.findall(r"[^。]*。", preamble) or [preamble]
+        quote = max(sentences, key=lambda s: sum(_names_doc(d, s) for d in cited)).strip()
+        chunk = self.retriever.view().by_clause[key][0]
+        citation = Citation(chunk.doc_id, chunk.clause_id, chunk.label, quote)
+        text = compose.basis_text(self._title(primary.doc_id), cited, citation, english)
+        if is_traditional(question) and not english:
+            text = _traditional(text, (citation,))
+        return Answer(question, text, False, (citation,), "extractive", standalone_question=standalone, reason="catalog")
+
+    def _title(self, doc_id: str) -> str:
+        doc = self.documents.get(doc_id)
+        return doc.citation_title if doc else doc_id
 
     def _refuse(self, question: str, reason: str, text: str, related: tuple[Related, ...] = (),
                 query: str = "", degraded: bool = False) -> Answer:
         return Answer(question, text, True, (), "extractive", related=related, reason=reason,
                       standalone_question=query, degraded=degraded)
 
-    def _compose(self, citations: tuple[Citation, ...], english: bool) -> str:
-        lines = []
-        if english:
-            lines.append(f"According to {self.title_of(citations[0].doc_id)} (quoted in the original Chinese):")
-            lines += [f"• {c.label}【{c.clause_id}】: “{c.quote}”" for c in citations]
-            return "\n".join(lines)
-        docs = list(dict.fromkeys(c.doc_id for c in citations))
-        lines.append(f"根据{self.title_of(docs[0])}:")
-        for c in citations:
-            source = f"{self.title_of(c.doc_id)}" if c.doc_id != docs[0] else ""
-            lines.append(f"· {source}{c.label}【{c.clause_id}】:“{c.quote}”")
-        return "\n".join(lines)
 
-    def _refusal_text(self, extraction: Extraction, related: tuple[Related, ...], english: bool) -> str:
-        title = self.title_of(self.settings.primary_doc)
-        if english:
-            head = f"Sorry, {title} does not answer this question."
-            tail = "Related clauses you may want to read: " if related else ""
-        elif extraction.detail:
-            head = f"抱歉,{title}涉及相关内容,但没有规定{extraction.detail}。"
-            tail = "可以查阅以下相关条款,或向县市场监督管理局咨询:" if related else ""
-        else:
-            head = f"抱歉,{title}中没有找到能回答这个问题的内容(本文件是三门县贯彻落实国家标准化发展纲要的实施意见)。"
-            tail = "以下条款可能相关,供参考:" if related else ""
-        names = "、".join(f"{r.label}【{r.clause_id}】" for r in related)
-        return head + (f"\n{tail}{names}" if tail else "")
+def _names_doc(doc: Document, sentence: str) -> bool:
+    return doc.title.strip("《》")[-8:] in sentence or bool(doc.number and doc.number in sentence)
 
-    @staticmethod
-    def _traditional(text: str, citations: tuple[Citation, ...]) -> str:
-        """Convert the prose to Traditional but keep every quote verbatim in the original."""
-        converted = to_traditional(text)
-        for c in citations:
-            converted = converted.replace(to_traditional(c.quote), c.quote)
-        return converted
+
+def _traditional(text: str, citations: tuple[Citation, ...]) -> str:
+    """Convert the prose to Traditional but keep every quote verbatim in the original."""
+    converted = to_traditional(text)
+    for c in citations:
+        converted = converted.replace(to_traditional(c.quote), c.quote)
+    return converted

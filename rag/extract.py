@@ -1,14 +1,15 @@
 """The extractive answerer: quote the sentences that answer, or refuse with related clauses.
 
-Pure functions over a `Retrieval`: score each sentence of the best clauses by the weighted share of
-question terms it contains, require enough evidence, check that the kind of detail asked for (an
-amount of money, a date, a phone number…) is actually stated, and quote verbatim.
+Pure functions over a `Retrieval`. Each sentence of the best clauses is scored by the IDF-weighted
+share of question terms it contains (lexical) plus its embedding similarity to the question
+(dense). An answer needs enough evidence of either kind; a question asking for a kind of detail
+(an amount of money, a date, a place…) that the chosen sentences do not state is refused.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.chunk import split_sentences
@@ -17,45 +18,57 @@ from rag.models import Citation, Hit, Related
 from rag.normalize import tokenize
 from rag.retrieve import IndexView, Retrieval
 
+SentenceScorer = Callable[[Sequence[str]], list[float]]
+
 
 @dataclass(frozen=True)
 class ExtractConfig:
     """Thresholds, calibrated on eval/gold.jsonl only (never on the held-out split)."""
 
-    min_coverage: float = 0.5  # share of question-term weight a quoted sentence must hold
-    min_coverage_with_dense: float = 0.34  # …enough when the dense score also vouches
-    dense_zh: float = 0.865  # top-hit cosine that vouches for a Chinese question
-    dense_en: float = 0.80  # English questions score lower (no BM25 overlap either)
+    dense_floor: float = 0.866  # below this top-hit similarity a Chinese question needs strong words
+    dense_sure: float = 0.89  # at or above it, the embedding alone vouches
+    lex_strong: float = 0.5  # share of all question terms (unknown words included) in one sentence
+    lex_anchor: float = 0.3  # share of known terms a sentence must hold when the dense score vouches
+    dense_floor_en: float = 0.79
+    sent_dense_lo: float = 0.80
+    sent_dense_hi: float = 0.93
+    sent_dense_weight: float = 0.6
     clauses_considered: int = 4
     max_citations: int = 3
-    max_sentences_per_clause: int = 3
-    secondary_ratio: float = 0.85  # another clause is cited when this close to the best
+    max_sentences_per_clause: int = 2
+    keep_ratio: float = 0.85  # further sentences of the best clause kept when this close to the best
+    residual_min: float = 0.3  # a second clause is cited when it covers this much of what is left
 
 
+_Detail = tuple[str, re.Pattern[str], re.Pattern[str], str]
 # The kinds of detail a question can ask for, and what a sentence must contain to state it.
-DETAIL_KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str], str], ...] = (
-    ("money", re.compile(r"奖金|多少钱|金额|资金|经费多少|补贴多少|补助多少|奖励多少|万元|几万|费用|收费|"
-                         r"reward money|how much money|funding amount"),
+DETAIL_KINDS: tuple[_Detail, ...] = (
+    ("money", re.compile(r"奖金|多少钱|金额|资金多少|经费多少|补贴多少|补助多少|奖励多少|万元|几万|费用|收费|贷多少|"
+                         r"how much money|funding amount|prize money"),
      re.compile(r"\d+(\.\d+)?\s*(万|亿)?元"), "具体金额"),
-    ("date", re.compile(r"什么时候|何时|截止|哪天|几号|日期|期限|多久|哪一年|哪年|deadline|when"),
+    ("date", re.compile(r"什么时候|何时|截止|哪天|哪一天|几号|日期|期限|哪一年|哪年|deadline|when"),
      re.compile(r"\d{4}年|\d+月|\d+日|\d+个月"), "具体时间"),
     ("phone", re.compile(r"电话|热线|phone"), re.compile(r"\d{7,}"), "联系电话"),
-    ("email", re.compile(r"邮箱|email|e-mail"), re.compile(r"@"), "邮箱"),
-    ("address", re.compile(r"地址|在哪里办|去哪里办|哪个窗口|address"), re.compile(r"地址|路\d+号|窗口"), "办理地址"),
-    ("procedure", re.compile(r"怎么申请|如何申请|申报流程|申请流程|需要什么材料|哪些材料|申报条件|申请条件|"
-                             r"how to apply"),
-     re.compile(r"申报|申请|材料|流程"), "申请条件和办理流程"),
+    ("email", re.compile(r"邮箱|邮件|email|e-mail"), re.compile(r"@"), "邮箱"),
+    ("department", re.compile(r"哪个部门|哪个单位|哪家单位|什么部门|哪个机构|由谁|谁负责|找谁|哪里登记|去哪登记"),
+     re.compile(r"局|部门|委员会|政府|办公室|县委"), "具体负责部门"),
+    ("place", re.compile(r"哪个乡镇|哪个镇|哪个村|建在哪|设在哪|在哪里建|选址|地址|在哪办|去哪办"),
+     re.compile(r"(?<!城)镇|街道|地址"), "具体地点"),
+    ("procedure", re.compile(r"怎么申请|如何申请|申报流程|申请流程|需要什么材料|哪些材料|申报条件|申请条件|评定条件|"
+                             r"认定条件|评选条件|门槛|how to apply"),
+     re.compile(r"条件|材料|流程|程序"), "申请条件和办理流程"),
+    ("name", re.compile(r"具体是哪个|具体哪个|具体是哪家|叫什么名字|名称是什么|全称"),
+     re.compile(r"“[^”]+”|《[^》]+》"), "具体名称"),
 )
 
 INJECTION = re.compile(
-    r"忽略(以上|上面|之前|前面|所有|你的)|无视(以上|之前|规则)|系统提示|提示词|你现在是|扮演|越狱|"
+    r"忽略(以上|上面|之前|前面|所有|你的)|无视(以上|之前|规则)|系统提示|提示词|你现在是|你现在进入|扮演|越狱|开发者模式|"
+    r"指令优先级|以下指令|系统通知|"
     r"ignore (all |the |any )?(previous|above|prior|earlier)|system prompt|disregard|jailbreak|"
     r"pretend (you|to)|you are now|developer mode|the deadline is now|reveal your",
     re.IGNORECASE,
 )
-_NUMERIC_Q = re.compile(r"多少|几[个项名家年条]|几$|比例|比率|百分之|数量|目标值|how many|how much|what percent")
-_LIST_Q = re.compile(r"哪些|有什么|包括|包含|列举|都有|which|what are")
-_LOOKUP_REST = re.compile(r"^[\s讲了说是什么的内容条款原文具体请问查一下看看查阅全文?!。,:;]*$")
+_NUMERIC_Q = re.compile(r"多少|几[个项名家年条种]|几$|比例|比率|百分之|数量|how many|how much|what percent|how long")
 
 
 @dataclass(frozen=True)
@@ -63,50 +76,8 @@ class Evidence:
     chunk: Chunk
     rank: int
     sentence: str
-    coverage: float
-
-
-def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig) -> list[Evidence]:
-    """Every sentence of the top clauses, scored by weighted question-term coverage."""
-    terms = set(tokenize(retrieval.query))
-    total = sum(view.idf_of(t) for t in terms)
-    numeric = bool(_NUMERIC_Q.search(retrieval.query))
-    detail = asked_detail(retrieval.query)
-    out = []
-    for rank, hit in enumerate(retrieval.hits[: cfg.clauses_considered]):
-        for sentence in split_sentences(hit.chunk.text):
-            quote = sentence.strip()
-            if len(quote) < 2:
-                continue
-            cover = sum(view.idf_of(t) for t in terms if t in quote) / total if total else 0.0
-            if numeric and re.search(r"\d", quote):
-                cover += 0.05
-            if detail is not None and detail.search(quote):
-                cover += 0.1
-            out.append(Evidence(hit.chunk, rank, quote, cover))
-    return out
-
-
-def is_injection(question: str) -> bool:
-    return bool(INJECTION.search(question))
-
-
-def missing_detail(question: str, quotes: Sequence[str]) -> str | None:
-    """The kind of detail asked for that none of the quotes states (e.g. 具体金额), if any."""
-    joined = "".join(quotes)
-    for _name, asks, states, label in DETAIL_KINDS:
-        if asks.search(question) and not states.search(joined):
-            return label
-    return None
-
-
-def related_of(hits: Sequence[Hit], limit: int = 3) -> tuple[Related, ...]:
-    seen: dict[str, Related] = {}
-    for hit in hits:
-        key = hit.chunk.clause_key
-        if key not in seen:
-            seen[key] = Related(hit.chunk.doc_id, hit.chunk.clause_id, hit.chunk.label)
-    return tuple(seen.values())[:limit]
+    lexical: float
+    score: float
 
 
 @dataclass(frozen=True)
@@ -118,86 +89,145 @@ class Extraction:
     detail: str | None = None
 
 
+def is_injection(question: str) -> bool:
+    return bool(INJECTION.search(question))
+
+
+def asked_detail(question: str) -> _Detail | None:
+    """The kind of detail a question asks for (a date, an amount…), if it asks for one."""
+    return next((kind for kind in DETAIL_KINDS if kind[1].search(question)), None)
+
+
+def related_of(hits: Sequence[Hit], limit: int = 3) -> tuple[Related, ...]:
+    seen: dict[str, Related] = {}
+    for hit in hits:
+        seen.setdefault(hit.chunk.clause_key, Related(hit.chunk.doc_id, hit.chunk.clause_id, hit.chunk.label))
+    return tuple(seen.values())[:limit]
+
+
 def lookup_citations(retrieval: Retrieval, view: IndexView) -> tuple[Citation, ...]:
     """A question that names a clause gets the whole clause quoted."""
     cites: dict[str, Citation] = {}
     for hit in retrieval.hits:
         c = hit.chunk
-        if c.clause_key not in cites:
-            cites[c.clause_key] = Citation(c.doc_id, c.clause_id, c.label, view.clause_text(c.clause_key))
+        cites.setdefault(c.clause_key, Citation(c.doc_id, c.clause_id, c.label, view.clause_text(c.clause_key)))
     return tuple(cites.values())
 
 
-def is_pure_lookup(query: str, ref_text_removed: str) -> bool:
-    return bool(_LOOKUP_REST.match(ref_text_removed))
+def _coverage(view: IndexView, terms: set[str], text: str, *, known_only: bool) -> float:
+    weighted = [(t, view.idf_of(t)) for t in terms if not known_only or t in view.idf]
+    total = sum(w for _t, w in weighted)
+    return sum(w for t, w in weighted if t in text) / total if total else 0.0
 
 
-def extract(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, *, english: bool = False) -> Extraction:
+def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig,
+                      scorer: SentenceScorer | None) -> list[Evidence]:
+    """Every sentence of the top clauses with its lexical coverage and combined score."""
+    terms = set(tokenize(retrieval.lexical or retrieval.query))
+    numeric = bool(_NUMERIC_Q.search(retrieval.query))
+    detail = asked_detail(retrieval.query)
+    units = [
+        (rank, hit.chunk, s.strip())
+        for rank, hit in enumerate(retrieval.hits[: cfg.clauses_considered])
+        for s in split_sentences(hit.chunk.text)
+        if len(s.strip()) >= 2
+    ]
+    dense = scorer([u[2] for u in units]) if scorer and units else [0.0] * len(units)
+    out = []
+    for (rank, chunk, sentence), sim in zip(units, dense, strict=True):
+        lexical = _coverage(view, terms, sentence, known_only=True)
+        bonus = 0.1 if numeric and re.search(r"\d", sentence) else 0.0
+        bonus += 0.15 if detail and detail[2].search(sentence) else 0.0
+        span = max(cfg.sent_dense_hi - cfg.sent_dense_lo, 1e-6)
+        dense_part = min(max((sim - cfg.sent_dense_lo) / span, 0.0), 1.0) * cfg.sent_dense_weight
+        out.append(Evidence(chunk, rank, sentence, lexical, lexical + bonus + dense_part))
+    return out
+
+
+def _answerable(retrieval: Retrieval, view: IndexView, best: Evidence, cfg: ExtractConfig, english: bool) -> bool:
+    top_dense = max((h.dense or 0.0) for h in retrieval.hits[: cfg.clauses_considered])
+    if english:
+        return bool(retrieval.lexical) and (best.lexical >= cfg.lex_strong or top_dense >= cfg.dense_floor_en)
+    terms = set(tokenize(retrieval.query))
+    strong_words = _coverage(view, terms, best.sentence, known_only=False) >= cfg.lex_strong
+    detail = asked_detail(retrieval.query)
+    detail_found = bool(detail and detail[2].search(best.sentence)) and best.lexical >= cfg.lex_strong
+    return (
+        strong_words
+        or detail_found
+        or (top_dense >= cfg.dense_floor and best.lexical >= cfg.lex_anchor)
+        or top_dense >= cfg.dense_sure
+    )
+
+
+def extract(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, *, english: bool = False,
+            scorer: SentenceScorer | None = None) -> Extraction:
     """Pick the sentences that answer the question, or say why nothing does."""
     if not retrieval.hits:
         return Extraction((), reason="no_hits")
     if retrieval.ref and retrieval.hits[0].via == "lookup":
         return Extraction(lookup_citations(retrieval, view))
-    evidence = sentence_evidence(retrieval, view, cfg)
-    top_dense = max((h.dense or 0.0) for h in retrieval.hits[: cfg.clauses_considered])
-    best = max(evidence, key=lambda e: (e.coverage, -e.rank), default=None)
-    if best is None:
+    evidence = sentence_evidence(retrieval, view, cfg, scorer)
+    if not evidence:
         return Extraction((), reason="no_hits")
-    if english:
-        if top_dense < cfg.dense_en:
-            return Extraction((), reason="weak_evidence")
-        chunk = retrieval.hits[0].chunk
-        first = split_sentences(chunk.text)
-        quote = "".join(first[1:3]).strip() or chunk.text.strip()
-        return Extraction((Citation(chunk.doc_id, chunk.clause_id, chunk.label, quote),))
-    strong = best.coverage >= cfg.min_coverage or (
-        best.coverage >= cfg.min_coverage_with_dense and top_dense >= cfg.dense_zh
-    )
-    if not strong:
+    best = max(evidence, key=lambda e: (e.score, -e.rank))
+    if not _answerable(retrieval, view, best, cfg, english):
         return Extraction((), reason="weak_evidence")
-    chosen = _choose(evidence, best, cfg, set(tokenize(retrieval.query)), asked_detail(retrieval.query))
-    if detail := missing_detail(retrieval.query, [c.quote for c in chosen]):
-        return Extraction((), reason="detail_not_stated", detail=detail)
+    terms = set(tokenize(retrieval.lexical or retrieval.query))
+    detail = asked_detail(retrieval.query)
+    chosen = _choose(evidence, best, cfg, terms, view)
+    if detail and not detail[2].search("".join(c.quote for c in chosen)):
+        return Extraction((), reason="detail_not_stated", detail=detail[3])
     return Extraction(chosen)
 
 
-def asked_detail(question: str) -> re.Pattern[str] | None:
-    """The pattern of the detail a question asks for (a date, an amount…), if it asks for one."""
-    return next((states for _n, asks, states, _l in DETAIL_KINDS if asks.search(question)), None)
-
-
-def _choose(evidence: list[Evidence], best: Evidence, cfg: ExtractConfig,
-            terms: set[str], detail: re.Pattern[str] | None) -> tuple[Citation, ...]:
-    """The best sentence's clause first, then clauses nearly as good; sentences in text order."""
-    floor = max(cfg.min_coverage_with_dense, best.coverage * cfg.secondary_ratio)
+def _choose(evidence: list[Evidence], best: Evidence, cfg: ExtractConfig, terms: set[str],
+            view: IndexView) -> tuple[Citation, ...]:
+    """The best clause's best sentences, then clauses that cover what those leave unanswered."""
     by_clause: dict[str, list[Evidence]] = {}
     for ev in evidence:
-        if ev.coverage >= floor or ev is best:
-            by_clause.setdefault(ev.chunk.clause_key, []).append(ev)
-    ordered = sorted(by_clause.values(), key=lambda evs: (best not in evs, -max(e.coverage for e in evs)))
-    citations = []
-    for evs in ordered[: cfg.max_citations]:
-        top = sorted(evs, key=lambda e: -e.coverage)[: cfg.max_sentences_per_clause]
-        chunk = evs[0].chunk
-        sentences = [trim_sentence(e.sentence, terms, detail) for e in top]
-        citations.append(Citation(chunk.doc_id, chunk.clause_id, chunk.label, _join_quotes(chunk.text, sentences)))
-    return tuple(citations)
+        by_clause.setdefault(ev.chunk.clause_key, []).append(ev)
+    primary = sorted(by_clause[best.chunk.clause_key], key=lambda e: -e.score)
+    picked = [e for e in primary if e.score >= best.score * cfg.keep_ratio][: cfg.max_sentences_per_clause]
+    groups = [picked]
+    covered = "".join(e.sentence for e in picked)
+    known = {t for t in terms if t in view.idf}
+    for key, evs in sorted(by_clause.items(), key=lambda kv: min(e.rank for e in kv[1])):
+        if key == best.chunk.clause_key or len(groups) >= cfg.max_citations:
+            continue
+        residual = {t for t in known if t not in covered}
+        if _coverage(view, known, "".join(residual), known_only=True) < cfg.residual_min:
+            break
+        top = max(evs, key=lambda e: _coverage(view, residual, e.sentence, known_only=True))
+        if _coverage(view, residual, top.sentence, known_only=True) >= 0.5:
+            groups.append([top])
+            covered += top.sentence
+    detail_terms = set(terms)
+    return tuple(_citation(group, detail_terms) for group in groups)
+
+
+def _citation(group: list[Evidence], terms: set[str]) -> Citation:
+    chunk = group[0].chunk
+    sentences = [trim_sentence(e.sentence, terms) for e in group]
+    return Citation(chunk.doc_id, chunk.clause_id, chunk.label, _join_quotes(chunk.text, sentences))
+
+
+def _join_quotes(text: str, sentences: list[str]) -> str:
+    """One verbatim quote: the contiguous span from the first chosen sentence to the last."""
+    starts = [text.find(s) for s in sentences]
+    ends = [start + len(s) for start, s in zip(starts, sentences, strict=True)]
+    return text[min(starts) : max(ends)].strip()
 
 
 _SEGMENT_END = re.compile(r"(?<=[,，:：;；])")
 
 
-def trim_sentence(sentence: str, terms: set[str], detail: re.Pattern[str] | None,
-                  max_chars: int = 120) -> str:
+def trim_sentence(sentence: str, terms: set[str], max_chars: int = 120) -> str:
     """A long sentence shrinks to the comma-segments around its best-matching one (verbatim)."""
     if len(sentence) <= max_chars:
         return sentence
     segments = [s for s in _SEGMENT_END.split(sentence) if s]
-
-    def score(seg: str) -> float:
-        return sum(t in seg for t in terms) + (2.0 if detail and detail.search(seg) else 0.0)
-
-    scores = [score(seg) for seg in segments]
+    scores = [sum(t in seg for t in terms) + (2.0 if re.search(r"\d", seg) else 0.0) for seg in segments]
     best = max(range(len(segments)), key=lambda i: scores[i])
     lo = hi = best
     length = len(segments[best])
@@ -209,10 +239,3 @@ def trim_sentence(sentence: str, terms: set[str], detail: re.Pattern[str] | None
         i = max(grow, key=lambda j: scores[j])
         lo, hi, length = min(lo, i), max(hi, i), length + len(segments[i])
     return "".join(segments[lo : hi + 1]).strip(" ,，:：")
-
-
-def _join_quotes(text: str, sentences: list[str]) -> str:
-    """One verbatim quote: the contiguous span from the first chosen sentence to the last."""
-    starts = [text.find(s) for s in sentences]
-    ends = [start + len(s) for start, s in zip(starts, sentences, strict=True)]
-    return text[min(starts) : max(ends)].strip()

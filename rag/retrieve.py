@@ -25,8 +25,9 @@ from index.embed import PolicyEmbeddings, make_embeddings
 from index.models import Chunk
 from index.settings import Settings
 from index.store import Store
+from rag.glossary import english_to_terms
 from rag.models import Hit
-from rag.normalize import normalize, parse_clause_ref, tokenize
+from rag.normalize import is_english, normalize, parse_clause_ref, tokenize
 
 RRF_K = 60
 _REFRESH_SECONDS = 2.0
@@ -104,6 +105,8 @@ class Retrieval:
     ref: str | None = None
     degraded: bool = False
     warning: str = ""
+    lexical: str = ""  # what BM25 saw: the query, or for English the glossary's Chinese terms
+    vector: tuple[float, ...] = ()
 
 
 class HybridRetriever(BaseRetriever):
@@ -155,8 +158,9 @@ class HybridRetriever(BaseRetriever):
         ref = parse_clause_ref(query, view.sections) if mode == "hybrid" else None
         if ref and (found := view.lookup(ref, self.settings.primary_doc)):
             return Retrieval(query, tuple(Hit(c, 1.0, via="lookup") for c in found), ref=ref)
-        bm25_ranked = self._bm25(view, query) if mode != "dense" else []
-        degraded, warning, dense_ranked = False, "", []
+        lexical = " ".join(english_to_terms(query)) if is_english(query) else query
+        bm25_ranked = self._bm25(view, lexical) if mode != "dense" else []
+        degraded, warning, dense_ranked, vector = False, "", [], []
         if mode != "bm25":
             try:
                 vector = self.embedder.embed_query(query)
@@ -165,7 +169,8 @@ class HybridRetriever(BaseRetriever):
             except Exception as exc:  # Chroma down: answer from BM25 alone, and say so
                 degraded, warning = True, f"dense search unavailable ({type(exc).__name__}); BM25 only"
         hits = fuse(bm25_ranked, dense_ranked)[:k]
-        return Retrieval(query, tuple(hits), degraded=degraded, warning=warning)
+        return Retrieval(query, tuple(hits), degraded=degraded, warning=warning, lexical=lexical,
+                         vector=tuple(vector))
 
     def _bm25(self, view: IndexView, query: str) -> list[tuple[Chunk, float]]:
         tokens = [t for t in tokenize(query) if t in view.idf]
