@@ -33,7 +33,7 @@ class ExtractConfig:
     sent_dense_lo: float = 0.80
     sent_dense_hi: float = 0.93
     sent_dense_weight: float = 0.6
-    clauses_considered: int = 4
+    clauses_considered: int = 5
     max_citations: int = 3
     max_sentences_per_clause: int = 2
     keep_ratio: float = 0.85  # further sentences of the best clause kept when this close to the best
@@ -137,7 +137,7 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig,
     for (rank, chunk, sentence), sim in zip(units, dense, strict=True):
         lexical = _coverage(view, terms, sentence, known_only=True)
         bonus = 0.1 if numeric and re.search(r"\d", sentence) else 0.0
-        bonus += 0.15 if detail and detail[2].search(sentence) else 0.0
+        bonus += 0.5 if detail and detail[2].search(sentence) else 0.0
         span = max(cfg.sent_dense_hi - cfg.sent_dense_lo, 1e-6)
         dense_part = min(max((sim - cfg.sent_dense_lo) / span, 0.0), 1.0) * cfg.sent_dense_weight
         out.append(Evidence(chunk, rank, sentence, lexical, lexical + bonus + dense_part))
@@ -151,7 +151,7 @@ def _answerable(retrieval: Retrieval, view: IndexView, best: Evidence, cfg: Extr
     terms = set(tokenize(retrieval.query))
     strong_words = _coverage(view, terms, best.sentence, known_only=False) >= cfg.lex_strong
     detail = asked_detail(retrieval.query)
-    detail_found = bool(detail and detail[2].search(best.sentence)) and best.lexical >= cfg.lex_strong
+    detail_found = bool(detail and detail[2].search(best.sentence)) and best.lexical >= cfg.lex_anchor
     return (
         strong_words
         or detail_found
@@ -175,14 +175,15 @@ def extract(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, *, englis
         return Extraction((), reason="weak_evidence")
     terms = set(tokenize(retrieval.lexical or retrieval.query))
     detail = asked_detail(retrieval.query)
-    chosen = _choose(evidence, best, cfg, terms, view)
+    numeric = bool(_NUMERIC_Q.search(retrieval.query)) or detail is not None
+    chosen = _choose(evidence, best, cfg, terms, view, numeric)
     if detail and not detail[2].search("".join(c.quote for c in chosen)):
         return Extraction((), reason="detail_not_stated", detail=detail[3])
     return Extraction(chosen)
 
 
 def _choose(evidence: list[Evidence], best: Evidence, cfg: ExtractConfig, terms: set[str],
-            view: IndexView) -> tuple[Citation, ...]:
+            view: IndexView, numeric: bool) -> tuple[Citation, ...]:
     """The best clause's best sentences, then clauses that cover what those leave unanswered."""
     by_clause: dict[str, list[Evidence]] = {}
     for ev in evidence:
@@ -202,13 +203,12 @@ def _choose(evidence: list[Evidence], best: Evidence, cfg: ExtractConfig, terms:
         if _coverage(view, residual, top.sentence, known_only=True) >= 0.5:
             groups.append([top])
             covered += top.sentence
-    detail_terms = set(terms)
-    return tuple(_citation(group, detail_terms) for group in groups)
+    return tuple(_citation(group, terms, numeric) for group in groups)
 
 
-def _citation(group: list[Evidence], terms: set[str]) -> Citation:
+def _citation(group: list[Evidence], terms: set[str], numeric: bool) -> Citation:
     chunk = group[0].chunk
-    sentences = [trim_sentence(e.sentence, terms) for e in group]
+    sentences = [trim_sentence(e.sentence, terms, numeric) for e in group]
     return Citation(chunk.doc_id, chunk.clause_id, chunk.label, _join_quotes(chunk.text, sentences))
 
 
@@ -222,12 +222,12 @@ def _join_quotes(text: str, sentences: list[str]) -> str:
 _SEGMENT_END = re.compile(r"(?<=[,，:：;；])")
 
 
-def trim_sentence(sentence: str, terms: set[str], max_chars: int = 120) -> str:
+def trim_sentence(sentence: str, terms: set[str], numeric: bool = False, max_chars: int = 120) -> str:
     """A long sentence shrinks to the comma-segments around its best-matching one (verbatim)."""
     if len(sentence) <= max_chars:
         return sentence
     segments = [s for s in _SEGMENT_END.split(sentence) if s]
-    scores = [sum(t in seg for t in terms) + (2.0 if re.search(r"\d", seg) else 0.0) for seg in segments]
+    scores = [sum(t in seg for t in terms) + (2.0 if numeric and re.search(r"\d", seg) else 0.0) for seg in segments]
     best = max(range(len(segments)), key=lambda i: scores[i])
     lo = hi = best
     length = len(segments[best])
