@@ -120,6 +120,26 @@ def _coverage(view: IndexView, terms: set[str], text: str, *, known_only: bool) 
     return sum(w for t, w in weighted if t in text) / total if total else 0.0
 
 
+def _context(chunk: Chunk) -> str:
+    return " ".join((*chunk.heading_path, chunk.label))
+
+
+def _lexical(view: IndexView, terms: set[str], chunk: Chunk, sentence: str) -> float:
+    """Known-term coverage of the sentence; terms found only in its headings count half."""
+    own = _coverage(view, terms, sentence, known_only=True)
+    with_headings = _coverage(view, terms, _context(chunk) + sentence, known_only=True)
+    return own + 0.5 * (with_headings - own)
+
+
+_PART_SPLIT = re.compile(r"[,，;；:：]|分别")
+
+
+def question_parts(query: str) -> list[set[str]]:
+    """The separately asked parts of a multi-part question (“…几项,保障措施里有什么安排?”)."""
+    parts = [set(tokenize(p)) for p in _PART_SPLIT.split(query)]
+    return [p for p in parts if p]
+
+
 def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig,
                       scorer: SentenceScorer | None) -> list[Evidence]:
     """Every sentence of the top clauses with its lexical coverage and combined score."""
@@ -135,7 +155,7 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig,
     dense = scorer([u[2] for u in units]) if scorer and units else [0.0] * len(units)
     out = []
     for (rank, chunk, sentence), sim in zip(units, dense, strict=True):
-        lexical = _coverage(view, terms, sentence, known_only=True)
+        lexical = _lexical(view, terms, chunk, sentence)
         bonus = 0.1 if numeric and re.search(r"\d", sentence) else 0.0
         bonus += 0.5 if detail and detail[2].search(sentence) else 0.0
         span = max(cfg.sent_dense_hi - cfg.sent_dense_lo, 1e-6)
@@ -176,34 +196,38 @@ def extract(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, *, englis
     terms = set(tokenize(retrieval.lexical or retrieval.query))
     detail = asked_detail(retrieval.query)
     numeric = bool(_NUMERIC_Q.search(retrieval.query)) or detail is not None
-    chosen = _choose(evidence, best, cfg, terms, view, numeric)
+    chosen = _choose(evidence, best, cfg, terms, view, numeric, retrieval.lexical or retrieval.query)
     if detail and not detail[2].search("".join(c.quote for c in chosen)):
         return Extraction((), reason="detail_not_stated", detail=detail[3])
     return Extraction(chosen)
 
 
 def _choose(evidence: list[Evidence], best: Evidence, cfg: ExtractConfig, terms: set[str],
-            view: IndexView, numeric: bool) -> tuple[Citation, ...]:
-    """The best clause's best sentences, then clauses that cover what those leave unanswered."""
+            view: IndexView, numeric: bool, query: str) -> tuple[Citation, ...]:
+    """The best clause's best sentences; for a multi-part question, the best clause for each part."""
     by_clause: dict[str, list[Evidence]] = {}
     for ev in evidence:
         by_clause.setdefault(ev.chunk.clause_key, []).append(ev)
     primary = sorted(by_clause[best.chunk.clause_key], key=lambda e: -e.score)
-    picked = [e for e in primary if e.score >= best.score * cfg.keep_ratio][: cfg.max_sentences_per_clause]
-    groups = [picked]
-    covered = "".join(e.sentence for e in picked)
-    known = {t for t in terms if t in view.idf}
-    for key, evs in sorted(by_clause.items(), key=lambda kv: min(e.rank for e in kv[1])):
-        if key == best.chunk.clause_key or len(groups) >= cfg.max_citations:
-            continue
-        residual = {t for t in known if t not in covered}
-        if _coverage(view, known, "".join(residual), known_only=True) < cfg.residual_min:
-            break
-        top = max(evs, key=lambda e: _coverage(view, residual, e.sentence, known_only=True))
-        if _coverage(view, residual, top.sentence, known_only=True) >= 0.5:
-            groups.append([top])
-            covered += top.sentence
+    groups = [[e for e in primary if e.score >= best.score * cfg.keep_ratio][: cfg.max_sentences_per_clause]]
+    parts = question_parts(query) if len(query) > 8 else []
+    if len(parts) >= 2:
+        topic = parts[0]
+        chosen = {best.chunk.clause_key}
+        for part in parts[1:] if _covers(view, topic | parts[0], best) else parts:
+            focus = part | topic
+            top = max(evidence, key=lambda e: (_lexical(view, part, e.chunk, e.sentence)
+                                               + _lexical(view, focus, e.chunk, e.sentence) + e.score - e.lexical))
+            key = top.chunk.clause_key
+            if key not in chosen and _lexical(view, part, top.chunk, top.sentence) >= cfg.residual_min \
+                    and len(groups) < cfg.max_citations:
+                chosen.add(key)
+                groups.append([top])
     return tuple(_citation(group, terms, numeric) for group in groups)
+
+
+def _covers(view: IndexView, terms: set[str], ev: Evidence) -> bool:
+    return _lexical(view, terms, ev.chunk, ev.sentence) >= 0.5
 
 
 def _citation(group: list[Evidence], terms: set[str], numeric: bool) -> Citation:
