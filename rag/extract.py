@@ -68,6 +68,7 @@ INJECTION = re.compile(
     r"pretend (you|to)|you are now|developer mode|the deadline is now|reveal your",
     re.IGNORECASE,
 )
+_CONTACT = frozenset({"phone", "email"})  # unambiguous details: a 7-digit number, an address with @
 _NUMERIC_Q = re.compile(r"多少|几[个项名家年条种]|几$|比例|比率|百分之|数量|how many|how much|what percent|how long")
 
 
@@ -117,7 +118,8 @@ def lookup_citations(retrieval: Retrieval, view: IndexView) -> tuple[Citation, .
 def _coverage(view: IndexView, terms: set[str], text: str, *, known_only: bool) -> float:
     weighted = [(t, view.idf_of(t)) for t in terms if not known_only or t in view.idf]
     total = sum(w for _t, w in weighted)
-    return sum(w for t, w in weighted if t in text) / total if total else 0.0
+    lowered = text.lower()
+    return sum(w for t, w in weighted if t in lowered) / total if total else 0.0
 
 
 def _context(chunk: Chunk) -> str:
@@ -132,12 +134,19 @@ def _lexical(view: IndexView, terms: set[str], chunk: Chunk, sentence: str) -> f
 
 
 _PART_SPLIT = re.compile(r"[,，;；:：]|分别")
+_PAIR_SPLIT = re.compile(r"[,，;；:：]|分别|[和与及]")
+# Words that cannot carry a part of a question on their own (“政策上支持吗?”).
+GENERIC = frozenset("政策 支持 保护 安排 要求 措施 规定 举措 工作 方面 内容 标准 标准化 行业 情况 相应".split())
 
 
-def question_parts(query: str) -> list[set[str]]:
-    """The separately asked parts of a multi-part question (“…几项,保障措施里有什么安排?”)."""
-    parts = [set(tokenize(p)) for p in _PART_SPLIT.split(query)]
-    return [p for p in parts if p]
+def question_parts(query: str, view: IndexView) -> list[tuple[str, set[str]]]:
+    """The separately asked parts of a multi-part question (“…几项,保障措施里有什么安排?”).
+
+    “A和B分别…” splits at 和 too. A part needs a known, specific term of its own.
+    """
+    splitter = _PAIR_SPLIT if "分别" in query else _PART_SPLIT
+    parts = [(p, set(tokenize(p))) for p in splitter.split(query)]
+    return [(p, terms) for p, terms in parts if any(t in view.idf and t not in GENERIC for t in terms)]
 
 
 def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig,
@@ -197,37 +206,41 @@ def extract(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, *, englis
     detail = asked_detail(retrieval.query)
     numeric = bool(_NUMERIC_Q.search(retrieval.query)) or detail is not None
     chosen = _choose(evidence, best, cfg, terms, view, numeric, retrieval.lexical or retrieval.query)
-    if detail and not detail[2].search("".join(c.quote for c in chosen)):
+    if detail and not detail[2].search(chosen[0].quote):
         return Extraction((), reason="detail_not_stated", detail=detail[3])
     return Extraction(chosen)
 
 
 def _choose(evidence: list[Evidence], best: Evidence, cfg: ExtractConfig, terms: set[str],
             view: IndexView, numeric: bool, query: str) -> tuple[Citation, ...]:
-    """The best clause's best sentences; for a multi-part question, the best clause for each part."""
-    by_clause: dict[str, list[Evidence]] = {}
-    for ev in evidence:
-        by_clause.setdefault(ev.chunk.clause_key, []).append(ev)
-    primary = sorted(by_clause[best.chunk.clause_key], key=lambda e: -e.score)
-    groups = [[e for e in primary if e.score >= best.score * cfg.keep_ratio][: cfg.max_sentences_per_clause]]
-    parts = question_parts(query) if len(query) > 8 else []
-    if len(parts) >= 2:
-        topic = parts[0]
-        chosen = {best.chunk.clause_key}
-        for part in parts[1:] if _covers(view, topic | parts[0], best) else parts:
-            focus = part | topic
-            top = max(evidence, key=lambda e: (_lexical(view, part, e.chunk, e.sentence)
-                                               + _lexical(view, focus, e.chunk, e.sentence) + e.score - e.lexical))
-            key = top.chunk.clause_key
-            if key not in chosen and _lexical(view, part, top.chunk, top.sentence) >= cfg.residual_min \
-                    and len(groups) < cfg.max_citations:
-                chosen.add(key)
-                groups.append([top])
+    """The best clause's best sentences; for a multi-part question, a clause for each uncovered part."""
+    primary = sorted((e for e in evidence if e.chunk.clause_key == best.chunk.clause_key), key=lambda e: -e.score)
+    picked = [e for e in primary if e.score >= best.score * cfg.keep_ratio][: cfg.max_sentences_per_clause]
+    detail = asked_detail(query)
+    if detail and detail[0] in _CONTACT and not any(detail[2].search(e.sentence) for e in picked):
+        picked += [e for e in primary if detail[2].search(e.sentence)][:1]  # the line with the number
+    groups = [picked]
+    chosen = {best.chunk.clause_key}
+    parts = question_parts(query, view)
+    for text, part in parts if len(parts) >= 2 else []:
+        part = {t for t in part if not re.fullmatch(r"\d{4}", t)}  # the year is context, not a topic
+        covered = " ".join(_context(e.chunk) + e.sentence for group in groups for e in group)
+        wants_number = bool(_NUMERIC_Q.search(text))
+        if _coverage(view, part, covered, known_only=True) >= 0.5 and (not wants_number or re.search(r"\d", covered)):
+            continue
+        candidates = [e for e in evidence if e.chunk.clause_key not in chosen]
+        if not candidates or len(groups) >= cfg.max_citations:
+            break
+        top = max(candidates, key=lambda e: _part_score(view, part, e, wants_number))
+        if _lexical(view, part, top.chunk, top.sentence) >= cfg.residual_min:
+            chosen.add(top.chunk.clause_key)
+            groups.append([top])
     return tuple(_citation(group, terms, numeric) for group in groups)
 
 
-def _covers(view: IndexView, terms: set[str], ev: Evidence) -> bool:
-    return _lexical(view, terms, ev.chunk, ev.sentence) >= 0.5
+def _part_score(view: IndexView, part: set[str], ev: Evidence, wants_number: bool) -> float:
+    digits = 0.3 if wants_number and re.search(r"\d", ev.sentence) else 0.0
+    return _lexical(view, part, ev.chunk, ev.sentence) + digits + 0.5 * (ev.score - ev.lexical)
 
 
 def _citation(group: list[Evidence], terms: set[str], numeric: bool) -> Citation:
