@@ -53,7 +53,8 @@ class Assistant:
         if not stripped:
             return self._refuse(question, "empty", "请输入您的问题,例如:“企业标准总师要培育多少名?”")
         if len(stripped) > self.settings.max_question_chars:
-            return self._refuse(question, "too_long", f"问题过长(超过{self.settings.max_question_chars}字),请精简后再问。")
+            limit = self.settings.max_question_chars
+            return self._refuse(question, "too_long", f"问题过长(超过{limit}字),请精简后再问。")
         if is_injection(stripped):
             return self._refuse(question, "injection", compose.INJECTION_TEXT)
         view = self.retriever.view()
@@ -116,7 +117,8 @@ class Assistant:
         text = compose.basis_text(self._title(primary.doc_id), cited, citation, english)
         if is_traditional(question) and not english:
             text = _traditional(text, (citation,))
-        return Answer(question, text, False, (citation,), "extractive", standalone_question=standalone, reason="catalog")
+        return Answer(question, text, False, (citation,), "extractive", standalone_question=standalone,
+                      reason="catalog")
 
     def _title(self, doc_id: str) -> str:
         doc = self.documents.get(doc_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.chunk import split_sentences
 from index.models import Chunk
@@ -122,6 +122,28 @@ def _coverage(view: IndexView, terms: set[str], text: str, *, known_only: bool) 
     return sum(w for t, w in weighted if t in lowered) / total if total else 0.0
 
 
+_REF_WORDS = re.compile(r"^[一二三四五六七八九十\d()-]+$|^第|部分|破折号|那段|序言|前言|引言|开头|开篇|条款|原文")
+
+
+def _lookup(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, scorer: SentenceScorer | None) -> Extraction:
+    """A named clause is quoted whole, unless the question also asks something within it."""
+    names = [*view.sections, *view.items]
+    terms = {
+        t for t in tokenize(retrieval.query)
+        if t in view.idf and t not in GENERIC and not _REF_WORDS.search(t) and not any(t in n for n in names)
+    }
+    if not terms:
+        return Extraction(lookup_citations(retrieval, view))
+    focused = replace(retrieval, lexical=" ".join(terms), hits=retrieval.hits[: cfg.max_citations * 3])
+    evidence = [e for e in sentence_evidence(focused, view, cfg, scorer) if e.lexical > 0]
+    if not evidence:
+        return Extraction(lookup_citations(retrieval, view))
+    best = max(evidence, key=lambda e: (e.score, -e.rank))
+    key = best.chunk.clause_key
+    group = [e for e in evidence if e.chunk.clause_key == key and e.score >= best.score * cfg.keep_ratio]
+    return Extraction((_citation(group[: cfg.max_sentences_per_clause], terms, False),))
+
+
 def _context(chunk: Chunk) -> str:
     return " ".join((*chunk.heading_path, chunk.label))
 
@@ -195,7 +217,7 @@ def extract(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, *, englis
     if not retrieval.hits:
         return Extraction((), reason="no_hits")
     if retrieval.ref and retrieval.hits[0].via == "lookup":
-        return Extraction(lookup_citations(retrieval, view))
+        return _lookup(retrieval, view, cfg, scorer)
     evidence = sentence_evidence(retrieval, view, cfg, scorer)
     if not evidence:
         return Extraction((), reason="no_hits")

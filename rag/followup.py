@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 
 from rag.normalize import normalize, parse_clause_ref
 
-_THIS_CLAUSE = re.compile(r"这一条|这条|该条|这个条款|上面那条|刚才那条|这一项|这项|这一款|this clause|that clause", re.I)
+_THIS_CLAUSE = re.compile(
+    r"这一条|这条|该条|这个条款|上面那条|刚才那条|这一项|这项|这一款|this clause|that clause", re.I
+)
 _DEPENDENT = re.compile(
     r"^(那|那么|还有|另外|再问|那这个|其中)|呢[?？]?$|他|她|它|这些|那些|这个|那个|上述|其|此|"
     r"^(and|what about|how about|also)\b|\b(it|its|they|their|that|those|this)\b",

@@ -23,7 +23,8 @@ _STOPWORDS_TEXT = """
 怎么样 时候 什么样 哪几 哪几个 几个 几项 几家 几种 几名 没有 不能 不会 一个 做 搞 跟 用 去 拿 出 来 打算 这次 这方面
 这方 分别 包括 涉及 有关 提 写 那段 大家 现在 直接 最 后 成 靠 当 按 时 中要 时要 要往 要建 要评 能不能 会不会
 可不可以 哪类 带来 准备 做到 里面 文件里 有没 没 嘛 啥 咋 呗 哦 诶 谁 哪儿 哪家 为什么 干什么 怎么办 多长
-一家 这行 我开 我家 我司 公司 我们公司 我们厂 厂 县里 里有 有提 提吗 这块 这一块 那块 这件 这件事 事 东西 情况 的话 一下子 还能 能够
+一家 这行 我开 我家 我司 公司 我们公司 我们厂 厂 县里 里有 有提 提吗 这块 这一块 那块 这件 这件事 事 东西 情况
+的话 一下子 还能 能够
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
@@ -93,21 +94,29 @@ _NUM = rf"[{_CN}\d]{{1,3}}"
 _COMPACT = re.compile(rf"([{_CN}]{{1,3}})、?\(([{_CN}]{{1,3}})\)(?:(\d{{1,2}})(?![\d年月日%])|-(\d))?")
 _PART = re.compile(rf"第({_NUM})(?:部分|章|大部分)")
 _ARTICLE = re.compile(rf"第({_NUM})(?:条|小节|节)")
+_ORDINAL = re.compile(rf"第({_NUM})(?:个|段)")
+_PREAMBLE = re.compile(r"序言|前言|引言|文件开头|开头部分|开篇")
 _ITEM = re.compile(rf"第({_NUM})(?:项|点|款|小项|小点)")
 
 
-def parse_clause_ref(question: str, sections: Mapping[str, str]) -> str | None:
+def parse_clause_ref(question: str, sections: Mapping[str, str], items: Mapping[str, str] | None = None) -> str | None:
     """The clause-id prefix a question names, or None.
 
-    Understands “二(七)2”, “二、(七)2”, “一(二)-4”, “第二部分第七条第2项” and, through `sections`
-    (section name → numeral, e.g. 主要举措 → 二), “主要举措第七条”. A bare “二(七)” names the
-    whole item; the caller expands it to the clauses it contains.
+    Understands “二(七)2”, “二、(七)2”, “一(二)-4”, “第二部分第七条第2项”, “序言”/“文件开头”, and,
+    through `sections` (section name → numeral, e.g. 主要举措 → 二), “主要举措第七条”; through
+    `items` (item title → id, e.g. 发展目标 → 一(二)), “发展目标第四个破折号”. A bare “二(七)”
+    names the whole item; the caller expands it to the clauses it contains.
     """
     text = normalize(question)
     if m := _COMPACT.search(text):
         if m[3]:
             return f"{m[1]}({m[2]}){m[3]}"
         return f"{m[1]}({m[2]})-{m[4]}" if m[4] else f"{m[1]}({m[2]})"
+    if _PREAMBLE.search(text):
+        return "序言"
+    article = _ARTICLE.search(text) or _ORDINAL.search(text) or _ITEM.search(text)
+    if article and (item := next((cid for name, cid in (items or {}).items() if name and name in text), None)):
+        return f"{item}{cn_to_int(article[1])}"
     section = None
     if m := _PART.search(text):
         section = int_to_cn(cn_to_int(m[1]))
@@ -117,6 +126,6 @@ def parse_clause_ref(question: str, sections: Mapping[str, str]) -> str | None:
     if section is None or article is None:
         return None
     ref = f"{section}({int_to_cn(cn_to_int(article[1]))})"
-    if item := _ITEM.search(text):
-        ref += str(cn_to_int(item[1]))
+    if item_m := _ITEM.search(text):
+        ref += str(cn_to_int(item_m[1]))
     return ref

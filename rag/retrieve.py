@@ -43,6 +43,7 @@ class IndexView:
     idf: dict[str, float]
     sections: dict[str, str]
     by_clause: dict[str, list[Chunk]] = field(default_factory=dict)
+    items: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, name: str, chunks: list[Chunk]) -> IndexView:
@@ -54,12 +55,16 @@ class IndexView:
         n = max(len(chunks), 1)
         idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         sections: dict[str, str] = {}
+        items: dict[str, str] = {}
         by_clause: dict[str, list[Chunk]] = {}
         for chunk in chunks:
             by_clause.setdefault(chunk.clause_key, []).append(chunk)
             if chunk.heading_path and (m := re.match(r"^([一二三四五六七八九十]+)、(.+)$", chunk.heading_path[0])):
                 sections.setdefault(m[2], m[1])
-        return cls(name, chunks, bm25, idf, sections, by_clause)
+                if len(chunk.heading_path) > 1 and (i := re.match(r"^\(([一二三四五六七八九十]+)\)(.+)$",
+                                                                  chunk.heading_path[1])):
+                    items.setdefault(i[2], f"{m[1]}({i[1]})")
+        return cls(name, chunks, bm25, idf, sections, by_clause, items)
 
     def idf_of(self, token: str) -> float:
         """Unseen tokens weigh like the rarest seen ones: they are what the corpus lacks."""
@@ -155,7 +160,7 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         view = self.view()
         query = normalize(question)
-        ref = parse_clause_ref(query, view.sections) if mode == "hybrid" else None
+        ref = parse_clause_ref(query, view.sections, view.items) if mode == "hybrid" else None
         if ref and (found := view.lookup(ref, self.settings.primary_doc)):
             return Retrieval(query, tuple(Hit(c, 1.0, via="lookup") for c in found), ref=ref)
         lexical = " ".join(english_to_terms(query)) if is_english(query) else query
