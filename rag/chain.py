@@ -65,7 +65,8 @@ class Assistant:
             return early
         retrieval = self.retriever.search(standalone)
         scorer = (lambda texts: self.sentences.similarities(texts, retrieval.vector)) if retrieval.vector else None
-        extraction = extract(retrieval, view, self.config, english=english, scorer=scorer)
+        focus = stripped if standalone != stripped else ""
+        extraction = extract(retrieval, view, self.config, english=english, scorer=scorer, focus=focus)
         related = related_of(retrieval.hits)
         primary = self._title(self.settings.primary_doc)
         if not extraction.citations:

@@ -172,9 +172,14 @@ def question_parts(query: str, view: IndexView) -> list[tuple[str, set[str]]]:
 
 
 def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig,
-                      scorer: SentenceScorer | None) -> list[Evidence]:
-    """Every sentence of the top clauses with its lexical coverage and combined score."""
+                      scorer: SentenceScorer | None, focus: str = "") -> list[Evidence]:
+    """Every sentence of the top clauses with its lexical coverage and combined score.
+
+    `focus` is the follow-up's own wording (“那专利标准融合发展企业呢?”): its terms count as much
+    as the whole rewritten question, so the new subject wins over the carried-over one.
+    """
     terms = set(tokenize(retrieval.lexical or retrieval.query))
+    focus_terms = {t for t in tokenize(focus) if t in view.idf}
     numeric = bool(_NUMERIC_Q.search(retrieval.query))
     detail = asked_detail(retrieval.query)
     units = [
@@ -187,6 +192,8 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig,
     out = []
     for (rank, chunk, sentence), sim in zip(units, dense, strict=True):
         lexical = _lexical(view, terms, chunk, sentence)
+        if focus_terms:
+            lexical = 0.5 * lexical + 0.5 * _lexical(view, focus_terms, chunk, sentence)
         bonus = 0.1 if numeric and re.search(r"\d", sentence) else 0.0
         bonus += 0.5 if detail and detail[2].search(sentence) else 0.0
         span = max(cfg.sent_dense_hi - cfg.sent_dense_lo, 1e-6)
@@ -212,13 +219,13 @@ def _answerable(retrieval: Retrieval, view: IndexView, best: Evidence, cfg: Extr
 
 
 def extract(retrieval: Retrieval, view: IndexView, cfg: ExtractConfig, *, english: bool = False,
-            scorer: SentenceScorer | None = None) -> Extraction:
+            scorer: SentenceScorer | None = None, focus: str = "") -> Extraction:
     """Pick the sentences that answer the question, or say why nothing does."""
     if not retrieval.hits:
         return Extraction((), reason="no_hits")
     if retrieval.ref and retrieval.hits[0].via == "lookup":
         return _lookup(retrieval, view, cfg, scorer)
-    evidence = sentence_evidence(retrieval, view, cfg, scorer)
+    evidence = sentence_evidence(retrieval, view, cfg, scorer, focus)
     if not evidence:
         return Extraction((), reason="no_hits")
     best = max(evidence, key=lambda e: (e.score, -e.rank))
