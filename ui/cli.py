@@ -11,11 +11,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from eval.commands import eval_command
 from index.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="三门县标准化政策问答 (policyqa)")
 corpus_app = typer.Typer(no_args_is_help=True, help="List or add corpus documents.")
 app.add_typer(corpus_app, name="corpus")
+app.command("eval")(eval_command)
 err = Console(stderr=True)
 
 

@@ -1,0 +1,1 @@
+"""Evaluation harness: gold set → answers of policyqa and baselines → metrics → report and gate."""
