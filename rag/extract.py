@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from index.chunk import split_sentences
 from index.models import Chunk
+from index.parse import clause_title
 from rag.models import Citation, Hit, Related
 from rag.normalize import tokenize
 from rag.retrieve import IndexView, Retrieval
@@ -275,6 +276,9 @@ def _part_score(view: IndexView, part: set[str], ev: Evidence, wants_number: boo
 def _citation(group: list[Evidence], terms: set[str], numeric: bool) -> Citation:
     chunk = group[0].chunk
     sentences = [trim_sentence(e.sentence, terms, numeric) for e in group]
+    parts = [s.strip() for s in split_sentences(chunk.text) if s.strip()]
+    if len(parts) > 1 and sentences == [parts[0]] and clause_title(chunk.text):
+        sentences.append(parts[1])  # a bare title (“指导思想。”) says nothing: quote what follows it
     return Citation(chunk.doc_id, chunk.clause_id, chunk.label, _join_quotes(chunk.text, sentences))
 
 
