@@ -48,11 +48,12 @@ class Policyqa:
     """The assistant as users get it; retrieval is scored on the query it actually searched."""
 
     assistant: Any
+    mode: str = "extractive"
     name: str = "policyqa"
-    description: str = "hybrid retrieval (BM25 + dense, RRF, clause lookup) + answerer"
+    description: str = "hybrid retrieval (BM25 + dense, score fusion, clause lookup) + answerer"
 
     def run(self, item: GoldItem, depth: int) -> Outcome:
-        answer = self.assistant.answer(item.question, history=list(item.history))
+        answer = self.assistant.answer(item.question, history=list(item.history), mode=self.mode)
         query = answer.standalone_question or item.question
         hits = self.assistant.retriever.search(query, k=depth * 3, mode="hybrid").hits
         ranked = dedupe(h.chunk.clause_key for h in hits)[:depth]

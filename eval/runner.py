@@ -95,15 +95,19 @@ def evaluate_system(system: System, items: Sequence[GoldItem], k: int, clause_te
 
 
 def prepare(settings: Settings, mode: str) -> Settings:
-    """Extractive runs drop any LLM settings so the answerer cannot use one; LLM runs need one."""
+    """Extractive runs drop any LLM settings so the answerer cannot use one; LLM runs need one.
+
+    Curated FAQ answers are switched off in both: the harness measures the retrieval chain, not
+    entries the office (or we) wrote for known questions.
+    """
     if mode not in MODES:
         raise EvalSetupError(f"unknown mode {mode!r}: use extractive or llm")
     if mode == "llm":
         if not settings.llm_configured:
             raise EvalSetupError("--mode llm needs an LLM: set POLICYQA_LLM_BASE_URL and "
                                  "POLICYQA_LLM_MODEL (and POLICYQA_LLM_API_KEY if required)")
-        return settings
-    return settings.model_copy(update={"llm_base_url": None, "llm_model": None, "llm_api_key": None})
+        return settings.model_copy(update={"faq": False})
+    return settings.model_copy(update={"llm_base_url": None, "llm_model": None, "llm_api_key": None, "faq": False})
 
 
 def _display(path: Path) -> str:
@@ -129,7 +133,7 @@ def run_eval(settings: Settings, gold_path: Path, items: Sequence[GoldItem], *, 
     _, clauses = load_corpus(settings)
     clause_texts = {c.key: c.text for c in clauses}
     assistant = Assistant(settings)
-    systems: list[System] = [Policyqa(assistant)]
+    systems: list[System] = [Policyqa(assistant, mode)]
     if baselines:
         systems += [RetrieverOnly(assistant.retriever, clause_texts, "dense"),
                     RetrieverOnly(assistant.retriever, clause_texts, "bm25"), NaiveRag(settings)]

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50)
     candidates: int = Field(default=20, ge=1, le=500)
     max_question_chars: int = Field(default=2000, ge=10)
+    faq: bool = True  # answer from corpus/faq.jsonl when a question restates a curated entry
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from index.catalog import load_catalog
@@ -13,16 +15,26 @@ from index.models import Document
 from index.settings import Settings
 from rag import compose
 from rag.extract import ExtractConfig, extract, is_injection, related_of
+from rag.faq import FaqEntry, FaqMatch, load_faq, match_faq
 from rag.followup import rewrite
 from rag.models import Answer, Citation, Related
 from rag.normalize import is_english, is_traditional, normalize, to_traditional
 from rag.retrieve import HybridRetriever
 from rag.scope import asks_basis, cited_question, english_coverage, foreign_places
 from rag.sentences import SentenceVectors
+from rag.targets import answer_targets, extract_targets
 
 Turn = dict[str, str]
 _REASONS = {"weak_evidence": "out_of_scope", "no_hits": "out_of_scope"}
 MIN_ENGLISH_COVERAGE = 0.5
+MODES = ("extractive", "llm")
+_TARGETS_Q = re.compile(
+    r"量化指标|有哪些指标|哪些具体指标|指标有哪些|数量目标|量化目标|quantitative (targets|indicators)", re.I
+)
+
+
+class ModeError(ValueError):
+    """A mode that is unknown, or LLM mode without a configured endpoint."""
 
 
 class Assistant:
@@ -33,6 +45,24 @@ class Assistant:
         self.config = config or ExtractConfig()
         self.retriever = HybridRetriever(settings=settings, k=settings.top_k, embeddings=embeddings)
         self.sentences = SentenceVectors(self.retriever.embedder)
+        self._faq: tuple[float, list[FaqEntry]] = (-1.0, [])
+        self._faq_lock = threading.Lock()
+
+    @cached_property
+    def llm(self) -> Any:
+        """The LLM answerer, created on first use (LLM mode only)."""
+        from rag.llm import LLMAnswerer
+
+        return LLMAnswerer(self.settings)
+
+    def faq_entries(self) -> list[FaqEntry]:
+        """corpus/faq.jsonl, re-read when the office edits it (mtime check)."""
+        path = Path(self.settings.corpus_dir) / "faq.jsonl"
+        mtime = path.stat().st_mtime if path.exists() else 0.0
+        with self._faq_lock:
+            if mtime != self._faq[0]:
+                self._faq = (mtime, load_faq(path) if path.exists() else [])
+            return self._faq[1]
 
     @cached_property
     def documents(self) -> dict[str, Document]:
@@ -42,13 +72,58 @@ class Assistant:
         view = self.retriever.view()
         return "".join(c.text for c in view.chunks)
 
-    def answer(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
-        started = time.perf_counter()
-        result = self._answer(question if isinstance(question, str) else str(question), list(history or []))
-        latency = round((time.perf_counter() - started) * 1000, 2)
-        return Answer(**{**result.__dict__, "latency_ms": latency})
+    def answer(self, question: str, history: Sequence[Turn] | None = None, mode: str | None = None) -> Answer:
+        """The answer in `mode` (default extractive); LLM mode falls back to extractive on any failure."""
+        final: Answer | None = None
+        for item in self._run(question, history, mode, streaming=False):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
 
-    def _answer(self, question: str, history: list[Turn]) -> Answer:
+    def stream(self, question: str, history: Sequence[Turn] | None = None,
+               mode: str | None = None) -> Iterator[str | Answer]:
+        """Text as it is generated (LLM mode), then the verified Answer, which is authoritative."""
+        return self._run(question, history, mode, streaming=True)
+
+    def _run(self, question: str, history: Sequence[Turn] | None, mode: str | None,
+             streaming: bool) -> Iterator[str | Answer]:
+        mode = mode or "extractive"
+        if mode not in MODES:
+            raise ModeError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if mode == "llm" and not self.settings.llm_configured:
+            raise ModeError("LLM mode needs POLICYQA_LLM_BASE_URL and POLICYQA_LLM_MODEL")
+        started = time.perf_counter()
+        text = question if isinstance(question, str) else str(question)
+        turns = [t for t in (history or []) if isinstance(t, dict) and isinstance(t.get("content"), str)]
+        result: Answer | None = None
+        for item in self._answer(text, turns, mode, streaming):
+            if isinstance(item, Answer):
+                result = item
+            else:
+                yield item
+        assert result is not None
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        yield Answer(**{**result.__dict__, "latency_ms": latency})
+
+    def _answer(self, question: str, history: list[Turn], mode: str, streaming: bool) -> Iterator[str | Answer]:
+        if mode == "llm" and history:
+            history_rewritten = self.llm.rewrite_followup(question.strip(), history)
+            question_for_search, history = history_rewritten, []
+        else:
+            question_for_search = question
+        answer = self._extractive(question_for_search, history)
+        if mode != "llm" or answer.refused or answer.reason in ("catalog", "faq", "targets"):
+            yield Answer(**{**answer.__dict__, "question": question})
+            return
+        retrieval = self.retriever.search(answer.standalone_question or question_for_search)
+        fallback = Answer(**{**answer.__dict__, "question": question})
+        args = (question_for_search, retrieval.hits, self.retriever.view().clause_text, lambda: fallback, history)
+        items = self.llm.stream(*args) if streaming else iter([self.llm.answer(*args)])
+        for item in items:
+            yield Answer(**{**item.__dict__, "question": question}) if isinstance(item, Answer) else item
+
+    def _extractive(self, question: str, history: list[Turn]) -> Answer:
         stripped = question.strip()
         if not stripped:
             return self._refuse(question, "empty", "请输入您的问题,例如:“企业标准总师要培育多少名?”")
@@ -60,7 +135,7 @@ class Assistant:
         view = self.retriever.view()
         standalone = rewrite(stripped, history, view.sections)
         english = is_english(stripped)
-        early = self._scope(question, normalize(standalone), english)
+        early = self._scope(question, normalize(standalone), english) or self._curated(question, standalone, history)
         if early is not None:
             return early
         retrieval = self.retriever.search(standalone)
@@ -98,6 +173,33 @@ class Assistant:
             return self._refuse(question, "out_of_scope", compose.refusal(self._title(self.settings.primary_doc),
                                                                           None, (), True), (), standalone)
         return None
+
+    def _curated(self, question: str, standalone: str, history: list[Turn]) -> Answer | None:
+        """The targets table, or a curated FAQ entry the question closely restates."""
+        if _TARGETS_Q.search(standalone):
+            text, citations = answer_targets(extract_targets(self.retriever.view().chunks))
+            if citations:
+                return Answer(question, text, False, citations, "extractive", standalone_question=standalone,
+                              reason="targets")
+        if not self.settings.faq or history:
+            return None
+        match = match_faq(standalone, self.faq_entries(), self.retriever.embedder.embed_documents)
+        return self._faq_answer(question, standalone, match) if match else None
+
+    def _faq_answer(self, question: str, standalone: str, match: FaqMatch) -> Answer | None:
+        """A curated answer, cited like any other: every clause must exist and every quote be verbatim."""
+        view = self.retriever.view()
+        citations = []
+        for key in match.entry.clauses:
+            chunks = view.by_clause.get(key)
+            if not chunks:
+                return None  # a stale entry (clause renumbered or removed): answer from the text instead
+            clause = view.clause_text(key)
+            quoted = [q for q in re.findall(r"“([^”]+)”", match.entry.answer) if q in clause]
+            quote = quoted[0] if quoted else clause
+            citations.append(Citation(chunks[0].doc_id, chunks[0].clause_id, chunks[0].label, quote))
+        return Answer(question, match.entry.answer, False, tuple(citations), "faq", standalone_question=standalone,
+                      reason="faq", extra={"faq_id": match.entry.id, "matched": match.matched, "method": match.method})
 
     def _preamble_related(self) -> tuple[Related, ...]:
         chunks = self.retriever.view().by_clause.get(f"{self.settings.primary_doc}:序言", [])

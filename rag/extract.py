@@ -69,6 +69,7 @@ INJECTION = re.compile(
     r"pretend (you|to)|you are now|developer mode|the deadline is now|reveal your",
     re.IGNORECASE,
 )
+_YEAR = re.compile(r"(19|20)\d\d|年")  # “到2025年” frames most targets: weak evidence on its own
 _CONTACT = frozenset({"phone", "email"})  # unambiguous details: a 7-digit number, an address with @
 _NUMERIC_Q = re.compile(r"多少|几[个项名家年条种]|几$|比例|比率|百分之|数量|how many|how much|what percent|how long")
 
@@ -117,7 +118,8 @@ def lookup_citations(retrieval: Retrieval, view: IndexView) -> tuple[Citation, .
 
 
 def _coverage(view: IndexView, terms: set[str], text: str, *, known_only: bool) -> float:
-    weighted = [(t, view.idf_of(t)) for t in terms if not known_only or t in view.idf]
+    weighted = [(t, view.idf_of(t) * (0.3 if _YEAR.fullmatch(t) else 1.0))
+                for t in terms if not known_only or t in view.idf]
     total = sum(w for _t, w in weighted)
     lowered = text.lower()
     return sum(w for t, w in weighted if t in lowered) / total if total else 0.0

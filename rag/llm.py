@@ -8,6 +8,7 @@ answer instead, marked `mode="extractive-fallback"` with the reason, so the user
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -23,12 +24,12 @@ from pydantic import SecretStr
 from index.settings import Settings
 from rag.llm_prompt import (
     DEFAULT_BUDGET,
+    Message,
     Prompt,
     Verified,
     build_prompt,
     clause_blocks,
-    clean_rewrite,
-    rewrite_messages,
+    history_messages,
     verify,
 )
 from rag.models import Answer, Hit, Related
@@ -37,6 +38,25 @@ Turn = Mapping[str, str]
 ClauseText = Callable[[str], str]
 Fallback = Callable[[], Answer]
 Retrieve = Callable[[str], Sequence[Hit]]
+
+REWRITE_SYSTEM = (
+    "你是问题改写助手。根据对话历史,把用户最后的追问改写成一个不依赖上下文、可以独立理解的完整问题。"
+    "只输出改写后的问题本身,不要回答,不要解释,不要添加历史中没有的信息。"
+)
+
+
+def rewrite_messages(question: str, history: Sequence[Mapping[str, str]]) -> list[Message]:
+    return [("system", REWRITE_SYSTEM), *history_messages(history, turns=6),
+            ("user", f"追问:{question}\n请输出改写后的独立问题:")]
+
+
+def clean_rewrite(output: str, question: str, max_chars: int = 300) -> str:
+    """The model's first line minus labels and quotes; the question itself when that is unusable."""
+    line = next((ln.strip() for ln in output.splitlines() if ln.strip()), "")
+    line = re.sub(r"^(改写后的?(独立)?问题|独立问题|问题)\s*[::]\s*", "", line).strip("「」“”\"' ")
+    if not line or len(line) > max_chars or "【" in line:
+        return question
+    return line
 
 
 class LLMFailure(Exception):

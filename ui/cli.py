@@ -13,11 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from eval.commands import eval_command
 from index.settings import Settings
+from ui.targets_cmd import targets_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="三门县标准化政策问答 (policyqa)")
 corpus_app = typer.Typer(no_args_is_help=True, help="List or add corpus documents.")
 app.add_typer(corpus_app, name="corpus")
 app.command("eval")(eval_command)
+app.command("targets")(targets_command)
 err = Console(stderr=True)
 
 
@@ -73,9 +75,15 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per question per line")] = False,
     stdin: Annotated[bool, typer.Option("--stdin", help="read one question per line from stdin")] = False,
     history: Annotated[Path | None, typer.Option(help="JSON list of earlier turns")] = None,
+    mode: Annotated[str, typer.Option(help="extractive (default) or llm (needs POLICYQA_LLM_*)")] = "extractive",
 ) -> None:
     """Answer questions with clause citations."""
-    from rag.chain import Assistant
+    from rag.chain import MODES, Assistant
+
+    settings = _settings()
+    if mode not in MODES or (mode == "llm" and not settings.llm_configured):
+        raise _fail(ValueError(f"--mode {mode}: use extractive, or llm with POLICYQA_LLM_BASE_URL and "
+                               "POLICYQA_LLM_MODEL set"), 2)
 
     items = list(questions or [])
     if stdin:
@@ -83,10 +91,10 @@ def ask(
     if not items:
         raise _fail(ValueError("no question given (pass questions as arguments or use --stdin)"), 2)
     turns = _read_history(history)
-    assistant = Assistant(_settings())
+    assistant = Assistant(settings)
     for question in items:
         try:
-            result = assistant.answer(question, history=turns)
+            result = assistant.answer(question, history=turns, mode=mode)
         except Exception as exc:
             raise _fail(exc) from exc
         if as_json:

@@ -1,0 +1,161 @@
+"""Every quantitative target in the indexed documents, as a table (pure functions over chunks).
+
+A target is a number + unit that states a threshold: followed by 以上/以内/以下/左右 or preceded by
+a verb that sets a level (缩短至, 达到, 不少于…). Counts that describe scope (“3个山区镇”,
+“9大重点领域”) and dates, document numbers or phone numbers state no threshold, so they are not
+targets. The target year comes from “到2025年” in the clause or, for the —— bullets of a goals
+section (一(二)-1…4), in their parent clause (一(二)).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.models import Chunk
+from rag.models import Citation
+
+_UNITS = "个百分点|个月|万元|亿元|%|‰|名|项|个|家|件|次|人|天|年|倍|所|座"
+_VERBS = (
+    "缩短至|缩短到|缩短为|提高至|提高到|提升至|提升到|增长到|增加到|降低至|降低到|达到|控制在|不少于|不低于|超过|至|到"
+)
+_TARGET = re.compile(
+    rf"(?P<verb>{_VERBS})?(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>{_UNITS})(?P<cmp>以上|以内|以下|左右)?"
+)
+_SEGMENT = re.compile(r"[^。;;,,!?!?\n]+")
+_YEAR = re.compile(r"到(\d{4})年")
+
+
+@dataclass(frozen=True)
+class Target:
+    indicator: str
+    value: str
+    comparator: str  # 以上 | 以内 | 以下 | 左右 | "" (then `verb` sets the level)
+    unit: str
+    year: int | None
+    doc_id: str
+    clause_id: str
+    quote: str  # the verbatim clause segment stating the target
+    verb: str = ""  # 缩短至, 达到… when the text has one
+    label: str = ""
+    clause_span: str = field(default="", repr=False)  # verbatim, from the clause's first target to its last
+
+    @property
+    def target(self) -> str:
+        return f"{self.verb}{self.value}{self.unit}{self.comparator}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("clause_span")
+        return data
+
+
+def _clauses(chunks: Sequence[Chunk]) -> dict[str, tuple[Chunk, str]]:
+    """Clause key → (first chunk, whole clause text), in document order."""
+    parts: dict[str, list[Chunk]] = {}
+    for chunk in sorted(chunks, key=lambda c: (c.doc_id, c.order, c.part)):
+        parts.setdefault(chunk.clause_key, []).append(chunk)
+    return {key: (ps[0], "".join(p.text for p in ps)) for key, ps in parts.items()}
+
+
+def _year(text: str, before: int, parent: str) -> int | None:
+    years = [m for m in _YEAR.finditer(text) if m.start() < before]
+    if years:
+        return int(years[-1][1])
+    found = _YEAR.search(parent)
+    return int(found[1]) if found else None
+
+
+def extract_targets(chunks: Sequence[Chunk]) -> list[Target]:
+    """Targets in document order; each quote is a substring of its clause's text."""
+    clauses = _clauses(chunks)
+    out: list[Target] = []
+    for chunk, text in clauses.values():
+        parent_id = re.sub(r"-\d+$", "", chunk.clause_id)
+        parent = clauses.get(f"{chunk.doc_id}:{parent_id}", (chunk, ""))[1] if parent_id != chunk.clause_id else ""
+        found: list[tuple[int, int, Target]] = []
+        for segment in _SEGMENT.finditer(text):
+            seg = segment[0]
+            prev = 0
+            for m in _TARGET.finditer(seg):
+                if not (m["cmp"] or m["verb"]) or (m["unit"] == "年" and len(m["value"]) == 4):
+                    continue
+                indicator = seg[prev : m.start()].strip() or seg[: m.start()].strip()
+                prev = m.end()
+                start, end = segment.start() + len(seg) - len(seg.lstrip()), segment.end()
+                target = Target(indicator, m["value"], m["cmp"] or "", m["unit"], _year(text, start, parent),
+                                chunk.doc_id, chunk.clause_id, text[start:end].strip(), m["verb"] or "", chunk.label)
+                found.append((start, end, target))
+        if found:
+            span = text[min(s for s, _e, _t in found) : max(e for _s, e, _t in found)]
+            out += [_with_span(t, span) for _s, _e, t in found]
+    return out
+
+
+def _with_span(target: Target, span: str) -> Target:
+    return Target(**{**target.__dict__, "clause_span": span})
+
+
+# ---------------------------------------------------------------- renderings
+
+_HEAD = ("序号", "指标", "目标值", "年份", "条款")
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def targets_table(targets: Sequence[Target]) -> str:
+    """A plain-text table aligned for a terminal (CJK characters count double)."""
+    rows = [_HEAD] + [(str(i), t.indicator, t.target, str(t.year or "—"), f"{t.doc_id}:{t.clause_id}")
+                      for i, t in enumerate(targets, 1)]
+    widths = [max(_width(r[c]) for r in rows) for c in range(len(_HEAD))]
+    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+_CSV_FIELDS = ("indicator", "verb", "value", "comparator", "unit", "year", "doc_id", "clause_id", "label", "quote")
+
+
+def targets_csv(targets: Sequence[Target]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_CSV_FIELDS, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for t in targets:
+        writer.writerow({**t.to_dict(), "year": t.year or ""})
+    return buffer.getvalue()
+
+
+def targets_json(targets: Sequence[Target]) -> str:
+    return json.dumps([t.to_dict() | {"target": t.target} for t in targets], ensure_ascii=False, indent=2)
+
+
+def answer_targets(targets: Sequence[Target]) -> tuple[str, tuple[Citation, ...]]:
+    """“到2025年有哪些量化指标?”: every target, numbered, each with its 【clause】, and one citation per clause.
+
+    Each citation's quote is the clause's verbatim span from its first target to its last.
+    """
+    if not targets:
+        return "文件未规定量化指标。", ()
+    years = sorted({t.year for t in targets if t.year})
+    head = f"到{'、'.join(map(str, years))}年" if years else "文件"
+    lines = [f"{head}的量化指标共{len(targets)}项:"]
+    for i, t in enumerate(targets, 1):
+        year = "" if t.year or not years else "(未注明年份)"
+        lines.append(f"{i}. {t.indicator}:{t.target}{year}【{t.clause_id}】")
+    citations: dict[str, Citation] = {}
+    for t in targets:
+        key = f"{t.doc_id}:{t.clause_id}"
+        citations.setdefault(key, Citation(t.doc_id, t.clause_id, t.label, t.clause_span or t.quote))
+    return "\n".join(lines), tuple(citations.values())

@@ -1,0 +1,123 @@
+"""The chain's modes: curated FAQ answers, the targets table, cited documents, and LLM mode.
+
+LLM mode runs against the real scripted OpenAI-compatible server of tests/test_llm.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.settings import Settings
+from rag.chain import Assistant, ModeError
+from tests.test_llm import GOOD, Reply, Script, llm_settings, script, server  # noqa: F401  (fixtures)
+
+
+def _verbatim(assistant: Assistant, answer: Any) -> None:
+    view = assistant.retriever.view()
+    for c in answer.citations:
+        assert c.quote in view.clause_text(f"{c.doc_id}:{c.clause_id}")
+
+
+def test_question_restating_a_faq_entry_answers_with_it_and_verified_citations(assistant: Assistant) -> None:
+    answer = assistant.answer("企业可以用二维码公示产品执行标准吗?")
+    assert answer.mode == "faq" and answer.extra["faq_id"]
+    assert "二(七)2" in [c.clause_id for c in answer.citations]
+    _verbatim(assistant, answer)
+
+
+def test_faq_is_never_forced_and_a_stale_entry_falls_back_to_the_text(
+    built_settings: Settings, tmp_path: Path, corpus_copy: Path
+) -> None:
+    entry = {"id": "faq-0099", "question": "企业可以用二维码公示产品执行标准吗?", "answer": "过时答案【二(九)9】",
+             "clauses": ["sanmen:二(九)9"], "paraphrases": []}
+    (corpus_copy / "faq.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    settings = built_settings.model_copy(update={"corpus_dir": corpus_copy})
+    bot = Assistant(settings)
+    stale = bot.answer("企业可以用二维码公示产品执行标准吗?")
+    assert stale.mode == "extractive" and stale.citations[0].clause_id == "二(七)2"
+    assert bot.answer("二维码公示需要到哪个部门登记?").mode == "extractive"  # near miss: not the FAQ
+
+
+def test_faq_can_be_switched_off(built_settings: Settings) -> None:
+    bot = Assistant(built_settings.model_copy(update={"faq": False}))
+    assert bot.answer("企业可以用二维码公示产品执行标准吗?").mode == "extractive"
+
+
+def test_targets_question_lists_every_quantitative_target(assistant: Assistant) -> None:
+    answer = assistant.answer("到2025年有哪些量化指标?")
+    assert answer.reason == "targets" and not answer.refused
+    for fact in ["12个月以内", "70%以上", "10名以上", "3家以上", "1项以上", "2个以上"]:
+        assert fact in answer.answer
+    assert {c.clause_id for c in answer.citations} == {"一(二)-1", "一(二)-2", "一(二)-3", "一(二)-4"}
+    _verbatim(assistant, answer)
+
+
+def test_basis_question_answers_from_the_catalog_citing_the_preamble(assistant: Assistant) -> None:
+    answer = assistant.answer("这个意见依据哪些文件?")
+    assert [c.clause_id for c in answer.citations] == ["序言"]
+    assert "浙委发〔2022〕11号" in answer.answer and "台市委发〔2022〕65号" in answer.answer
+    assert "全文未收录" in answer.answer
+    _verbatim(assistant, answer)
+
+
+def test_content_of_a_cited_document_without_text_is_refused_with_its_metadata(assistant: Assistant) -> None:
+    answer = assistant.answer("浙委发〔2022〕11号文件对企业标准总师有什么具体规定?")
+    assert answer.refused and answer.reason == "cited_document_missing"
+    assert "中共浙江省委、浙江省人民政府" in answer.answer and "浙委发〔2022〕11号" in answer.answer
+
+
+def test_other_places_are_out_of_scope(assistant: Assistant) -> None:
+    answer = assistant.answer("仙居县有没有出台标准化奖励办法?")
+    assert answer.refused and "仙居县" in answer.answer
+
+
+def test_follow_up_carries_the_previous_topic(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "国家级标准化试点(示范)项目要争取几个?"},
+               {"role": "assistant", "content": "争取国家级标准化试点(示范)项目1个以上。【一(二)-2】"}]
+    answer = assistant.answer("那省级的呢?", history=history)
+    assert answer.citations[0].clause_id == "一(二)-2" and "2个以上" in answer.answer
+    pinned = assistant.answer("第三条呢?", history=[{"role": "user", "content": "保障措施第一条讲什么?"}])
+    assert [c.clause_id for c in pinned.citations] == ["三(三)"]
+
+
+def test_traditional_question_is_answered_in_traditional_with_quotes_verbatim(assistant: Assistant) -> None:
+    answer = assistant.answer("企業可以用二維碼公示產品執行標準嗎？")
+    assert "根據" in answer.answer or "按照" in answer.answer or answer.mode == "faq"
+    _verbatim(assistant, answer)
+
+
+def test_english_question_gets_an_english_lead_in_and_chinese_quote(assistant: Assistant) -> None:
+    answer = assistant.answer("How many chief standards engineers should be cultivated by 2025?")
+    assert not answer.refused and answer.answer.startswith("According to")
+    assert answer.citations[0].clause_id == "一(二)-4" and "10名以上" in answer.answer
+
+
+def test_llm_mode_needs_a_configured_endpoint(assistant: Assistant) -> None:
+    with pytest.raises(ModeError, match="POLICYQA_LLM_BASE_URL"):
+        assistant.answer("二维码", mode="llm")
+    with pytest.raises(ModeError, match="unknown mode"):
+        assistant.answer("二维码", mode="poetry")
+
+
+@pytest.mark.slow
+def test_llm_mode_through_the_chain_verifies_and_falls_back(
+    script: Script, llm_settings: Settings, built_settings: Settings  # noqa: F811
+) -> None:
+    settings = llm_settings.model_copy(update={"data_dir": built_settings.data_dir, "faq": False})
+    bot = Assistant(settings)
+    script.replies.append(Reply("json", GOOD))
+    answer = bot.answer("企业标准总师要培育多少名?", mode="llm")
+    assert answer.mode == "llm" and [c.clause_id for c in answer.citations] == ["一(二)-4"]
+    _verbatim(bot, answer)
+    script.replies[0] = Reply("status", "boom", status=500)
+    fallback = bot.answer("企业标准总师要培育多少名?", mode="llm")
+    assert fallback.mode == "extractive-fallback" and "500" in fallback.reason
+    assert fallback.citations[0].clause_id == "一(二)-4"
+    script.replies[0] = Reply("sse", GOOD)
+    items = list(bot.stream("企业标准总师要培育多少名?", mode="llm"))
+    assert all(isinstance(t, str) for t in items[:-1]) and len(items) > 2
+    assert items[-1].mode == "llm"
