@@ -14,7 +14,8 @@ POLICYQA = str(Path(sys.executable).with_name("policyqa"))
 
 
 def _run(args: list[str], settings: Settings, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"POLICYQA_DATA_DIR": str(settings.data_dir), "POLICYQA_CORPUS_DIR": str(settings.corpus_dir)}
+    env = os.environ | {"POLICYQA_DATA_DIR": str(settings.data_dir), "POLICYQA_CORPUS_DIR": str(settings.corpus_dir),
+                        "POLICYQA_FAQ": "false"}  # the extractive chain itself, not a curated entry
     return subprocess.run([POLICYQA, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
 
 

@@ -1,32 +1,228 @@
-"""View-model functions: typed answers → Markdown/plain text for people (pure, no Gradio)."""
+"""View-model functions: typed answers and clauses → escaped HTML / plain text (pure, no Gradio).
+
+Every string that came from a user, the corpus or the chain goes through `esc` here, so the app
+never hands raw text to a component that renders HTML.
+"""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote as urlquote
 
-from rag.models import Answer
+from rag.models import Answer, Citation, Related
+
+Span = tuple[int, int]
+_CN_NUM = "一二三四五六七八九十"
+_REF = re.compile(rf"^[{_CN_NUM}]+、(?:\([{_CN_NUM}]+\))?\d*")
+_PARA = re.compile(r"^¶(\d+)$")
+
+
+def esc(text: object) -> str:
+    """HTML-escape anything for element content or a quoted attribute."""
+    return html.escape(str(text), quote=True)
+
+
+def text_html(text: str) -> str:
+    """Plain text as HTML: escaped, line breaks kept."""
+    return esc(text).replace("\n", "<br>")
 
 
 def escape_md(text: str) -> str:
-    """Text shown as text: HTML escaped and Markdown control characters neutralised."""
+    """Text shown as text inside Markdown: HTML escaped and Markdown control characters neutralised."""
     escaped = html.escape(text, quote=False)
-    return "".join(f"\\{ch}" if ch in "\\`*_{}[]<>#|!~" else ch for ch in escaped)
+    return "".join(f"\\{ch}" if ch in "\\`*_{}[]<>#|!~$" else ch for ch in escaped)
+
+
+# ---------------------------------------------------------------- citation form
+
+
+def citation_ref(label: str, clause_id: str) -> str:
+    """The clause as a reader cites it: “二、(七)2”, “三、(三)”; bullets and preambles by their label."""
+    if "-" not in clause_id and (m := _REF.match(label)):
+        return m[0]
+    if m := _PARA.match(clause_id):
+        return f"第{m[1]}段"
+    return label or clause_id
+
+
+def citation_line(title: str, label: str, clause_id: str) -> str:
+    """依据《关于贯彻落实国家标准化发展纲要的实施意见(征求意见稿)》二、(七)2"""
+    return f"依据{title}{citation_ref(label, clause_id)}"
+
+
+def copy_text(answer: Answer, titles: Mapping[str, str]) -> str:
+    """What the copy button puts on the clipboard: the answer, then one 依据… line per citation."""
+    lines = [answer.answer.strip()]
+    cites = [citation_line(titles.get(c.doc_id, c.doc_id), c.label, c.clause_id) for c in answer.citations]
+    if cites:
+        lines += ["", *dict.fromkeys(cites)]
+    return "\n".join(lines)
+
+
+def open_href(doc_id: str, clause_id: str) -> str:
+    """The in-page link the app's click handler turns into “open in 条文查阅” (sanitisers keep href)."""
+    return "#pqa-open=" + urlquote(f"{doc_id}:{clause_id}", safe="")
+
+
+# ---------------------------------------------------------------- highlight spans
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, non-overlapping spans (overlapping or touching ones joined)."""
+    merged: list[Span] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def quote_spans(text: str, quote: str) -> list[Span]:
+    """Where a citation's quote sits in its clause: exactly, else sentence by sentence; [] if nowhere."""
+    quote = quote.strip()
+    if not quote:
+        return []
+    if (at := text.find(quote)) >= 0:
+        return [(at, at + len(quote))]
+    spans: list[Span] = []
+    for piece in re.findall(r"[^。;!?…]+[。;!?]?", quote):
+        piece = piece.strip(" .")
+        if len(piece) >= 2 and (at := text.find(piece)) >= 0:
+            spans.append((at, at + len(piece)))
+    return merge_spans(spans)
+
+
+def default_fold(ch: str) -> str:
+    """One character as search compares it: NFKC, case-folded, whitespace dropped."""
+    return "" if ch.isspace() else unicodedata.normalize("NFKC", ch).casefold()
+
+
+def keyword_spans(text: str, query: str, fold: Callable[[str], str] = default_fold) -> list[Span]:
+    """Every hit of every space-separated term (all terms must occur), in original-text offsets."""
+    terms = ["".join(fold(ch) for ch in term) for term in query.split()]
+    terms = [term for term in terms if term]
+    if not terms:
+        return []
+    folded, owner = [], []
+    for i, ch in enumerate(text):
+        f = fold(ch)
+        folded.append(f)
+        owner.extend([i] * len(f))
+    haystack = "".join(folded)
+    spans: list[Span] = []
+    for term in terms:
+        found = [m.start() for m in re.finditer(re.escape(term), haystack)]
+        if not found:
+            return []
+        spans += [(owner[s], owner[s + len(term) - 1] + 1) for s in found]
+    return merge_spans(spans)
+
+
+def highlight_html(text: str, spans: Sequence[Span]) -> str:
+    """Text escaped, each span wrapped in <mark> (escaping first, so a span can't open a tag)."""
+    out, pos = [], 0
+    for start, end in merge_spans(spans):
+        out += [text_html(text[pos:start]), f"<mark>{text_html(text[start:end])}</mark>"]
+        pos = end
+    out.append(text_html(text[pos:]))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- chat answer
+
+
+def copy_box(text: str, button: str) -> str:
+    """A copy button and its (hidden) text, one span per line; the page script joins them."""
+    lines = "".join(f'<span class="pqa-copyline">{esc(line)}</span>' for line in text.split("\n"))
+    return f'<div class="pqa-copybox"><button class="pqa-copy" type="button">{esc(button)}</button>' \
+           f'<div class="pqa-copytext">{lines}</div></div>'
+
+
+def citation_card(c: Citation, clause_text: str, title: str, s: Mapping[str, str]) -> str:
+    """Label, clause id, the clause with the quote marked, and the link into 条文查阅."""
+    spans = quote_spans(clause_text, c.quote) if clause_text else []
+    body = highlight_html(clause_text, spans) if spans else \
+        f'<span class="pqa-note">{esc(s["quote_missing"])}</span><br><mark>{text_html(c.quote)}</mark>'
+    return (f'<div class="pqa-card"><div class="pqa-card-head"><span class="pqa-label">{esc(c.label)}</span>'
+            f'<span class="pqa-id">【{esc(c.clause_id)}】</span></div>'
+            f'<div class="pqa-doc">{esc(title)}</div><div class="pqa-clause">{body}</div>'
+            f'<a class="pqa-open" href="{open_href(c.doc_id, c.clause_id)}">{esc(s["open"])} ›</a></div>')
+
+
+def related_html(related: Sequence[Related], s: Mapping[str, str]) -> str:
+    links = "".join(f'<li><a class="pqa-open" href="{open_href(r.doc_id, r.clause_id)}">{esc(r.label)}'
+                    f'【{esc(r.clause_id)}】</a></li>' for r in related)
+    return f'<div class="pqa-related"><b>{esc(s["related"])}</b><ul>{links}</ul></div>'
+
+
+def meta_html(answer: Answer, s: Mapping[str, str]) -> str:
+    """Mode, any LLM fallback (with its reason), degraded retrieval, latency: visible on every answer."""
+    fallback = answer.mode == "extractive-fallback"
+    mode = "extractive" if fallback else answer.mode
+    parts = [f'{esc(s["mode_label"])}: {esc(s.get("mode_" + mode, mode))}']
+    if fallback:
+        parts.append(f'⚠ {esc(s["fallback"])}' + (f" ({esc(answer.reason)})" if answer.reason else ""))
+    if answer.degraded:
+        parts.append(f'⚠ {esc(s["degraded"])}')
+    parts.append(f"{answer.latency_ms:.0f} ms")
+    return f'<div class="pqa-meta">{" · ".join(parts)}</div>'
+
+
+def answer_html(answer: Answer, *, strings: Mapping[str, str], titles: Mapping[str, str],
+                clause_texts: Mapping[str, str]) -> str:
+    """The chat reply: answer text, mode line, citation cards or 你可能想看, and the copy button.
+
+    One HTML block without blank lines, so the chat's Markdown renderer passes it through whole.
+    """
+    parts = [f'<div class="pqa-answer{" pqa-refused" if answer.refused else ""}">',
+             f'<div class="pqa-text">{text_html(answer.answer.strip())}</div>',
+             meta_html(answer, strings)]
+    if answer.citations:
+        parts.append(f'<div class="pqa-cards-title">{esc(strings["cited"])}</div><div class="pqa-cards">')
+        parts += [citation_card(c, clause_texts.get(f"{c.doc_id}:{c.clause_id}", ""),
+                                titles.get(c.doc_id, c.doc_id), strings) for c in answer.citations]
+        parts.append("</div>")
+    elif answer.related:
+        parts.append(related_html(answer.related, strings))
+    parts += [copy_box(copy_text(answer, titles), strings["copy"]), "</div>"]
+    return "".join(parts)
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat reply: the answer, then one card line per citation (or the related clauses)."""
+    """A plain Markdown rendering (for places without the app's CSS)."""
     parts = [escape_md(answer.answer).replace("\n", "  \n")]
     if answer.citations:
         parts.append("**引用条款**")
-        parts += [
-            f"> **{escape_md(c.label)}**【{escape_md(c.clause_id)}】  \n> “{escape_md(c.quote)}”"
-            for c in answer.citations
-        ]
+        parts += [f"> **{escape_md(c.label)}**【{escape_md(c.clause_id)}】  \n> “{escape_md(c.quote)}”"
+                  for c in answer.citations]
     elif answer.related:
-        names = "、".join(f"{escape_md(r.label)}【{escape_md(r.clause_id)}】" for r in answer.related)
-        parts.append(f"**你可能想看**: {names}")
-    footer = f"模式: {answer.mode}" + (f" · {escape_md(answer.reason)}" if answer.reason else "")
-    if answer.degraded:
-        footer += " · ⚠ 向量检索暂不可用,仅用关键词检索"
-    parts.append(f"<sub>{footer} · {answer.latency_ms:.0f} ms</sub>")
+        parts.append("**你可能想看**: " + "、".join(f"{escape_md(r.label)}【{escape_md(r.clause_id)}】"
+                                                 for r in answer.related))
+    parts.append(f"<sub>模式: {escape_md(answer.mode)} · {answer.latency_ms:.0f} ms</sub>")
     return "\n\n".join(parts)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def csv_cell(value: Any) -> Any:
+    """Spreadsheet-safe cell: text that would start a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text (RFC 4180 quoting, \\r\\n line ends); write it with utf-8-sig so Excel reads Chinese."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return buf.getvalue()
