@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install install-dev index run serve test test-fast lint eval bench clean
+.PHONY: install install-dev index run serve test test-fast lint eval bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: install-dev
 
 eval: install
 	$(BIN)/policyqa eval --gold eval/gold.jsonl
+
+# 20 users for 2 minutes against /api/ask on 127.0.0.1 (a server over a copy of the data dir)
+load: index
+	$(BIN)/python -m eval.load --users 20 --seconds 120 --out eval/reports/load.md
 
 clean:
 	rm -rf .policyqa artifacts

@@ -144,15 +144,17 @@ class Assistant:
         extraction = extract(retrieval, view, self.config, english=english, scorer=scorer, focus=focus)
         related = related_of(retrieval.hits)
         primary = self._title(self.settings.primary_doc)
+        warning = {"warning": retrieval.warning} if retrieval.warning else {}
         if not extraction.citations:
             text = compose.refusal(primary, extraction.detail, related, english)
-            return self._refuse(question, _REASONS.get(extraction.reason, extraction.reason), text, related,
-                                retrieval.query, retrieval.degraded)
+            refusal = self._refuse(question, _REASONS.get(extraction.reason, extraction.reason), text, related,
+                                   retrieval.query, retrieval.degraded)
+            return Answer(**{**refusal.__dict__, "extra": warning})
         text = compose.answer_text(extraction.citations, self._title, english)
         if is_traditional(stripped) and not english:
             text = _traditional(text, extraction.citations)
         return Answer(question, text, False, extraction.citations, "extractive", standalone_question=retrieval.query,
-                      degraded=retrieval.degraded, reason="lookup" if retrieval.ref else "")
+                      degraded=retrieval.degraded, reason="lookup" if retrieval.ref else "", extra=warning)
 
     def _scope(self, question: str, standalone: str, english: bool) -> Answer | None:
         """Questions answered (or refused) from the catalog and scope rules, before retrieval."""

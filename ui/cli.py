@@ -60,13 +60,18 @@ def _read_history(path: Path | None) -> list[dict[str, str]]:
         return []
     try:
         turns = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(ValueError(f"{path}: not a readable JSON list of turns: {exc}"), 2) from exc
     if not isinstance(turns, list) or not all(
         isinstance(t, dict) and isinstance(t.get("content"), str) for t in turns
     ):
         raise _fail(ValueError(f'{path}: expected [{{"role": "user", "content": "..."}}, ...]'), 2)
     return turns
+
+
+def _clean(text: str) -> str:
+    """Undecodable bytes from argv (kept by Python as lone surrogates) become U+FFFD, not a crash."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 @app.command()
@@ -85,9 +90,10 @@ def ask(
         raise _fail(ValueError(f"--mode {mode}: use extractive, or llm with POLICYQA_LLM_BASE_URL and "
                                "POLICYQA_LLM_MODEL set"), 2)
 
-    items = list(questions or [])
+    items = [_clean(q) for q in questions or []]
     if stdin:
-        items += [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+        raw = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        items += [line.rstrip("\r") for line in raw.split("\n") if line.strip()]
     if not items:
         raise _fail(ValueError("no question given (pass questions as arguments or use --stdin)"), 2)
     turns = _read_history(history)
@@ -146,11 +152,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help="default POLICYQA_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="default POLICYQA_PORT or 7860")] = None,
 ) -> None:
-    """Serve the chat on http://HOST:PORT."""
-    from ui.app import serve as run_server
+    """Serve the chat at http://HOST:PORT/ and the REST + OpenAI-compatible API (/api, /v1, /docs)."""
+    from ui.server import serve_all
 
     settings = _settings()
-    run_server(settings, host=host or settings.host, port=port if port is not None else settings.port)
+    serve_all(settings, host=host or settings.host, port=port if port is not None else settings.port)
 
 
 def main() -> None:
