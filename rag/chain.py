@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from index.catalog import load_catalog
+from index.chunk import split_sentences
 from index.models import Document
 from index.settings import Settings
 from rag import compose
@@ -44,7 +45,9 @@ class Assistant:
         self.settings = settings
         self.config = config or ExtractConfig()
         self.retriever = HybridRetriever(settings=settings, k=settings.top_k, embeddings=embeddings)
-        self.sentences = SentenceVectors(self.retriever.embedder)
+        self.sentences = SentenceVectors(
+            self.retriever.embedder, SentenceVectors.path_for(settings.data_dir, self.retriever.embedder.model_id)
+        )
         self._faq: tuple[float, list[FaqEntry]] = (-1.0, [])
         self._faq_lock = threading.Lock()
 
@@ -54,6 +57,14 @@ class Assistant:
         from rag.llm import LLMAnswerer
 
         return LLMAnswerer(self.settings)
+
+    def warm(self, progress: Any = None, max_chunks: int = 5000) -> int:
+        """Embed every sentence of a small corpus ahead of time (cached on disk); returns how many were new."""
+        chunks = self.retriever.view().chunks
+        if len(chunks) > max_chunks:
+            return 0  # large corpora embed sentences on first use instead
+        sentences = [s.strip() for c in chunks for s in split_sentences(c.text) if len(s.strip()) >= 2]
+        return self.sentences.warm(sentences, progress=progress)
 
     def faq_entries(self) -> list[FaqEntry]:
         """corpus/faq.jsonl, re-read when the office edits it (mtime check)."""

@@ -49,10 +49,19 @@ def index() -> None:
             report = build_index(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
         except Exception as exc:
             raise _fail(exc) from exc
+    from rag.chain import Assistant
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("embedding sentences", total=None)
+        try:
+            fresh = Assistant(settings).warm(lambda done, total: bar.update(task, completed=done, total=total))
+        except Exception as exc:
+            raise _fail(exc) from exc
     state = "rebuilt" if report.changed else "unchanged"
     print(f"index {state}: {report.documents} documents ({len(report.metadata_only)} metadata only), "
           f"{report.clauses} clauses, {report.chunks} chunks, {report.embedded} embedded, "
-          f"{report.reused} reused, {report.seconds:.2f} s → {report.collection}")
+          f"{report.reused} reused, {report.seconds:.2f} s → {report.collection}; {fresh} new sentence vectors")
 
 
 def _read_history(path: Path | None) -> list[dict[str, str]]:
