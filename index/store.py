@@ -147,6 +147,7 @@ class Store:
         self.settings = settings
         # Any: chromadb's EmbeddingFunction generics reject any concrete subclass under mypy.
         self._ef: Any = PolicyqaEmbeddingFunction(settings.embedding)
+        self._handles: dict[str, Collection] = {}  # name → handle: skips a get_collection per query
 
     @property
     def client(self) -> ClientAPI:
@@ -166,7 +167,9 @@ class Store:
         return str(name) if name else None
 
     def _collection(self, name: str) -> Collection:
-        return self.client.get_collection(name, embedding_function=self._ef)
+        if name not in self._handles:
+            self._handles[name] = self.client.get_collection(name, embedding_function=self._ef)
+        return self._handles[name]
 
     def info(self, name: str | None = None) -> IndexInfo:
         name = name or self.active_name()
@@ -282,5 +285,6 @@ class Store:
             name = collection.name
             if name.startswith(f"{self.settings.collection_prefix}-") and name not in keep:
                 self.client.delete_collection(name)
+                self._handles.pop(name, None)
                 dropped.append(name)
         return dropped

@@ -80,8 +80,7 @@ class Assistant:
         return {d.doc_id: d for d in load_catalog(self.settings.corpus_dir)}
 
     def corpus_text(self) -> str:
-        view = self.retriever.view()
-        return "".join(c.text for c in view.chunks)
+        return self.retriever.view().corpus_text
 
     def answer(self, question: str, history: Sequence[Turn] | None = None, mode: str | None = None) -> Answer:
         """The answer in `mode` (default extractive); LLM mode falls back to extractive on any failure."""

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import bm25s
@@ -65,6 +66,11 @@ class IndexView:
                                                                   chunk.heading_path[1])):
                     items.setdefault(i[2], f"{m[1]}({i[1]})")
         return cls(name, chunks, bm25, idf, sections, by_clause, items)
+
+    @cached_property
+    def corpus_text(self) -> str:
+        """All chunk text of this generation, joined once (scope checks search it per question)."""
+        return "".join(c.text for c in self.chunks)
 
     def idf_of(self, token: str) -> float:
         """Unseen tokens weigh like the rarest seen ones: they are what the corpus lacks."""

@@ -49,19 +49,32 @@ def index() -> None:
             report = build_index(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
         except Exception as exc:
             raise _fail(exc) from exc
+    fresh = 0 if _sentences_warm(settings, report.changed) else _warm_sentences(settings)
+    state = "rebuilt" if report.changed else "unchanged"
+    print(f"index {state}: {report.documents} documents ({len(report.metadata_only)} metadata only), "
+          f"{report.clauses} clauses, {report.chunks} chunks, {report.embedded} embedded, "
+          f"{report.reused} reused, {report.seconds:.2f} s → {report.collection}; {fresh} new sentence vectors")
+
+
+def _sentences_warm(settings: Settings, changed: bool) -> bool:
+    """An unchanged index whose sentence vectors are on disk needs no warm-up (keeps no-op runs fast)."""
+    from index.embed import make_embeddings
+    from rag.sentences import SentenceVectors
+
+    path = SentenceVectors.path_for(settings.data_dir, make_embeddings(settings.embedding).model_id)
+    return not changed and path.is_file()
+
+
+def _warm_sentences(settings: Settings) -> int:
     from rag.chain import Assistant
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("embedding sentences", total=None)
         try:
-            fresh = Assistant(settings).warm(lambda done, total: bar.update(task, completed=done, total=total))
+            return Assistant(settings).warm(lambda done, total: bar.update(task, completed=done, total=total))
         except Exception as exc:
             raise _fail(exc) from exc
-    state = "rebuilt" if report.changed else "unchanged"
-    print(f"index {state}: {report.documents} documents ({len(report.metadata_only)} metadata only), "
-          f"{report.clauses} clauses, {report.chunks} chunks, {report.embedded} embedded, "
-          f"{report.reused} reused, {report.seconds:.2f} s → {report.collection}; {fresh} new sentence vectors")
 
 
 def _read_history(path: Path | None) -> list[dict[str, str]]:
