@@ -54,5 +54,9 @@ eval: install
 load: index
 	$(BIN)/python -m eval.load --users 20 --seconds 120 --out eval/reports/load.md
 
+# latency, cold start, index build, memory and the 1k/5k/20k scale runs → eval/reports/bench.md (~15 min)
+bench: install
+	$(BIN)/policyqa bench
+
 clean:
 	rm -rf .policyqa artifacts

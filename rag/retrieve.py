@@ -142,7 +142,7 @@ class HybridRetriever(BaseRetriever):
     @property
     def embedder(self) -> PolicyEmbeddings:
         if self.embeddings is None:
-            self.embeddings = make_embeddings(self.settings.embedding)
+            self.embeddings = make_embeddings(self.settings.embedding, self.settings.embed_threads)
         return self.embeddings
 
     def view(self) -> IndexView:

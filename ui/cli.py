@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from eval.bench import bench_command
 from eval.commands import eval_command
 from index.settings import Settings
 from ui.targets_cmd import targets_command
@@ -20,6 +21,7 @@ corpus_app = typer.Typer(no_args_is_help=True, help="List or add corpus document
 app.add_typer(corpus_app, name="corpus")
 app.command("eval")(eval_command)
 app.command("targets")(targets_command)
+app.command("bench")(bench_command)
 err = Console(stderr=True)
 
 
