@@ -121,3 +121,30 @@ def test_llm_mode_through_the_chain_verifies_and_falls_back(
     items = list(bot.stream("企业标准总师要培育多少名?", mode="llm"))
     assert all(isinstance(t, str) for t in items[:-1]) and len(items) > 2
     assert items[-1].mode == "llm"
+
+
+def test_cited_document_text_once_added_is_retrieved_and_cited_with_its_own_doc_id(
+    make_settings: Any, corpus_copy: Path, tmp_path: Path
+) -> None:
+    from index.build import build_index
+    from index.catalog import add_document
+
+    fixture = tmp_path / "zj-fixture.md"  # FIXTURE text written by this test, not the real document
+    fixture.write_text(
+        "# 测试夹具:浙江省实施意见(虚构文本,仅供测试)\n\n一、总体要求\n"
+        "(一)夹具目标。到2025年,夹具省培育企业标准总师500名以上。\n", encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus_copy)
+    before = Assistant(settings.model_copy(update={"data_dir": tmp_path / "before"}))
+    build_index(before.settings)
+    missing = before.answer("浙委发〔2022〕11号文件对企业标准总师有什么具体规定?")
+    assert missing.refused and missing.reason == "cited_document_missing"
+
+    add_document(corpus_copy, fixture, doc_id="zhejiang-2022-11")
+    build_index(settings)
+    bot = Assistant(settings)
+    answer = bot.answer("夹具省要培育企业标准总师多少名?")
+    assert not answer.refused
+    assert answer.citations[0].doc_id == "zhejiang-2022-11" and answer.citations[0].clause_id == "一(一)"
+    assert "500名以上" in answer.citations[0].quote
+    assert "浙委发〔2022〕11号" in answer.answer  # cited by its own title and 文号
+    _verbatim(bot, answer)
