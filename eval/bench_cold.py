@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.procs import free_port
+
 QUESTION = "哪些领域要超前布局、开展标准化前沿研究?"  # not an FAQ entry: the full pipeline runs
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -61,6 +56,7 @@ def cli_cold_start(data_dir: Path, question: str = QUESTION) -> dict[str, Any]:
 _PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
+from eval.procs import free_port
 from index.settings import Settings
 from rag.chain import Assistant
 t1 = time.perf_counter()

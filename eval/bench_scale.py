@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_cold import free_port, tree_memory
+from eval.bench_cold import tree_memory
 from eval.bench_timing import chroma_detail, measure_answers, measure_search
 from eval.gold import GoldItem
+from eval.procs import chroma_server
 from eval.synthetic import write_corpus
 from index.build import build_index, load_corpus
 from index.chunk import chunk_clauses, split_sentences
@@ -136,36 +135,6 @@ def composed_fidelity(inner: PolicyEmbeddings, composed: ComposedEmbeddings, tex
     real = np.asarray(inner.embed_documents(list(texts)))
     made = np.asarray(composed.embed_documents(list(texts)))
     return float(np.mean(np.sum(real * made, axis=1) / (np.linalg.norm(real, axis=1) * np.linalg.norm(made, axis=1))))
-
-
-@contextmanager
-def chroma_server(path: Path) -> Iterator[str]:
-    """`chroma run` on loopback (the binary next to this Python), stopped on exit."""
-    import httpx
-
-    port = free_port()
-    exe = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("chroma run did not come up")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _one(settings: Settings, embeddings: ComposedEmbeddings, items: Sequence[GoldItem], reps: int) -> dict[str, Any]:

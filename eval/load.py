@@ -19,7 +19,6 @@ import math
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+
+from eval.procs import free_port as _free_port
 
 GOLD = Path(__file__).with_name("gold.jsonl")
 REPORT = Path(__file__).with_name("reports") / "load.md"
@@ -164,10 +165,6 @@ def write_load_report(report: LoadReport, path: Path = REPORT) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
+from eval.procs import free_port
 from index.settings import Settings
 from index.store import Store
 
@@ -33,10 +33,6 @@ ADMIN_PASSWORD = "api-Admin-Secret-7f3!"
 TRACEBACK_MARKS = ("Traceback (most recent call last)", 'File "/', "Internal Server Error")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

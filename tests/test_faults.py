@@ -18,6 +18,7 @@ import httpx
 import pytest
 import tomlkit
 
+from eval.procs import start_chroma
 from index.build import build_index
 from index.settings import Settings
 from index.store import Store
@@ -197,19 +198,7 @@ def test_kill9_during_feedback_keeps_every_acknowledged_row(secret_server: dict[
 
 
 def _chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("chroma server did not start")
-        time.sleep(0.3)
+    return start_chroma(path, port)
 
 
 def test_chroma_down_degrades_to_bm25_and_recovers(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from eval.procs import free_port as _free_port
 from index.settings import Settings
 from rag.models import Answer, Citation
 
@@ -49,10 +49,6 @@ class EchoAssistant:
         return replace(real, answer=f"你问的是:{question}", refused=False, citations=(cite,))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _launch(settings: Settings, assistant: Any) -> tuple[Any, str]:
