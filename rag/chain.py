@@ -20,7 +20,7 @@ from rag.faq import FaqEntry, FaqMatch, load_faq, match_faq
 from rag.followup import rewrite
 from rag.models import Answer, Citation, Related
 from rag.normalize import is_english, is_traditional, normalize, to_traditional
-from rag.retrieve import HybridRetriever
+from rag.retrieve import HybridRetriever, Retrieval
 from rag.scope import asks_basis, cited_question, english_coverage, foreign_places
 from rag.sentences import SentenceVectors
 from rag.targets import answer_targets, extract_targets
@@ -122,32 +122,33 @@ class Assistant:
             question_for_search, history = history_rewritten, []
         else:
             question_for_search = question
-        answer = self._extractive(question_for_search, history)
-        if mode != "llm" or answer.refused or answer.reason in ("catalog", "faq", "targets"):
+        answer, retrieval = self._extractive(question_for_search, history)
+        # LLM mode only rephrases what the documents answer: refusals and catalog answers stay as they are.
+        if mode != "llm" or retrieval is None or answer.refused:
             yield Answer(**{**answer.__dict__, "question": question})
             return
-        retrieval = self.retriever.search(answer.standalone_question or question_for_search)
         fallback = Answer(**{**answer.__dict__, "question": question})
         args = (question_for_search, retrieval.hits, self.retriever.view().clause_text, lambda: fallback, history)
         items = self.llm.stream(*args) if streaming else iter([self.llm.answer(*args)])
         for item in items:
             yield Answer(**{**item.__dict__, "question": question}) if isinstance(item, Answer) else item
 
-    def _extractive(self, question: str, history: list[Turn]) -> Answer:
+    def _extractive(self, question: str, history: list[Turn]) -> tuple[Answer, Retrieval | None]:
+        """The extractive answer, and the retrieval behind it (None when answered before retrieval)."""
         stripped = question.strip()
         if not stripped:
-            return self._refuse(question, "empty", "请输入您的问题,例如:“企业标准总师要培育多少名?”")
+            return self._refuse(question, "empty", "请输入您的问题,例如:“企业标准总师要培育多少名?”"), None
         if len(stripped) > self.settings.max_question_chars:
             limit = self.settings.max_question_chars
-            return self._refuse(question, "too_long", f"问题过长(超过{limit}字),请精简后再问。")
+            return self._refuse(question, "too_long", f"问题过长(超过{limit}字),请精简后再问。"), None
         if is_injection(stripped):
-            return self._refuse(question, "injection", compose.INJECTION_TEXT)
+            return self._refuse(question, "injection", compose.INJECTION_TEXT), None
         view = self.retriever.view()
         standalone = rewrite(stripped, history, view.sections)
         english = is_english(stripped)
         early = self._scope(question, normalize(standalone), english) or self._curated(question, standalone, history)
         if early is not None:
-            return early
+            return early, None
         retrieval = self.retriever.search(standalone)
         scorer = (lambda texts: self.sentences.similarities(texts, retrieval.vector)) if retrieval.vector else None
         focus = stripped if standalone != stripped else ""
@@ -159,12 +160,13 @@ class Assistant:
             text = compose.refusal(primary, extraction.detail, related, english)
             refusal = self._refuse(question, _REASONS.get(extraction.reason, extraction.reason), text, related,
                                    retrieval.query, retrieval.degraded)
-            return Answer(**{**refusal.__dict__, "extra": warning})
+            return Answer(**{**refusal.__dict__, "extra": warning}), retrieval
         text = compose.answer_text(extraction.citations, self._title, english)
         if is_traditional(stripped) and not english:
             text = _traditional(text, extraction.citations)
-        return Answer(question, text, False, extraction.citations, "extractive", standalone_question=retrieval.query,
-                      degraded=retrieval.degraded, reason="lookup" if retrieval.ref else "", extra=warning)
+        answer = Answer(question, text, False, extraction.citations, "extractive", standalone_question=retrieval.query,
+                        degraded=retrieval.degraded, reason="lookup" if retrieval.ref else "", extra=warning)
+        return answer, retrieval
 
     def _scope(self, question: str, standalone: str, english: bool) -> Answer | None:
         """Questions answered (or refused) from the catalog and scope rules, before retrieval."""
