@@ -79,6 +79,11 @@ class IndexView:
     def clause_text(self, key: str) -> str:
         return "".join(c.text for c in self.by_clause.get(key, []))
 
+    def named(self, text: str, primary_doc: str) -> tuple[str | None, list[Chunk]]:
+        """The clause reference a text makes (by number, section or item title) and its chunks."""
+        ref = parse_clause_ref(text, self.sections, self.items)
+        return ref, (self.lookup(ref, primary_doc) if ref else [])
+
     def lookup(self, ref: str, primary_doc: str) -> list[Chunk]:
         """Chunks of the clause(s) a parsed reference names, primary document first."""
         candidates = [ref]
@@ -166,8 +171,8 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         view = self.view()
         query = normalize(question)
-        ref = parse_clause_ref(query, view.sections, view.items) if mode == "hybrid" else None
-        if ref and (found := view.lookup(ref, self.settings.primary_doc)):
+        ref, found = view.named(query, self.settings.primary_doc) if mode == "hybrid" else (None, [])
+        if found:
             return Retrieval(query, tuple(Hit(c, 1.0, via="lookup") for c in found), ref=ref)
         lexical = " ".join(english_to_terms(query)) if is_english(query) else query
         bm25_ranked = self._bm25(view, lexical) if mode != "dense" else []

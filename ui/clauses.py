@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from index.models import Chunk, Document
-from rag.normalize import normalize, parse_clause_ref
+from rag.normalize import normalize
 from ui.format import Span, citation_line, copy_box, esc, highlight_html, keyword_spans, open_href
 
 
@@ -21,7 +21,7 @@ class View(Protocol):
 
     def clause_text(self, key: str) -> str: ...
 
-    def lookup(self, ref: str, primary_doc: str) -> list[Chunk]: ...
+    def named(self, text: str, primary_doc: str) -> tuple[str | None, list[Chunk]]: ...
 
 
 @lru_cache(maxsize=4096)
@@ -113,8 +113,7 @@ class ClauseBrowser:
             return [text]
         if f"{self.primary_doc}:{text}" in view.by_clause:
             return [f"{self.primary_doc}:{text}"]
-        ref = parse_clause_ref(text, view.sections)
-        return clause_keys(view.lookup(ref, self.primary_doc)) if ref else []
+        return clause_keys(view.named(text, self.primary_doc)[1])
 
     def jump(self, text: str, s: Mapping[str, str]) -> str:
         if not text.strip():
