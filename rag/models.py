@@ -30,9 +30,23 @@ class Related:
 
 @dataclass(frozen=True)
 class Citation(Related):
-    """A clause that answers, with a quote that is a verbatim substring of the clause."""
+    """A clause that answers, with a quote that is a verbatim substring of the clause.
+
+    `start`/`end` are character offsets of `quote` in the document's text file as stored in the
+    corpus (`text[start:end] == quote`); -1 until the chain has located the quote.
+    """
 
     quote: str
+    start: int = -1
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A sentence of a generated answer that was removed, and why (unsupported number, no citation…)."""
+
+    sentence: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class Answer:
     reason: str = ""
     standalone_question: str = ""
     dropped_citations: tuple[str, ...] = ()
+    dropped_sentences: tuple[Dropped, ...] = ()
     degraded: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -57,6 +72,7 @@ class Answer:
         data["citations"] = [asdict(c) for c in self.citations]
         data["related"] = [asdict(r) for r in self.related]
         data["dropped_citations"] = list(self.dropped_citations)
+        data["dropped_sentences"] = [asdict(d) for d in self.dropped_sentences]
         order = ["question", "answer", "refused", "citations", "mode", "latency_ms", "related"]
         return {key: data[key] for key in order} | {
             key: value for key, value in data.items() if key not in order
