@@ -1,8 +1,11 @@
 """LLM mode: retrieve → build prompt → generate → verify, as a LangChain Runnable over any OpenAI-compatible API.
 
-The model only phrases the answer; every citation it writes is verified mechanically (rag.llm_prompt.verify)
-and anything that goes wrong (endpoint error, timeout, garbage, no valid citation) yields the extractive
-answer instead, marked `mode="extractive-fallback"` with the reason, so the user always gets a cited answer.
+The model only phrases the answer. Its answer is cut into sentences and a sentence is shown only when it
+cites a retrieved clause (markers and quotes verified mechanically by rag.llm_prompt.verify) and every
+number, date, phone, e-mail, organisation and clause number in it occurs in the clauses it cites
+(rag.support); other sentences are removed and listed in `dropped_sentences`. Anything that goes wrong
+(endpoint error, timeout, garbage, nothing supported left) yields the extractive answer instead, marked
+`mode="extractive-fallback"` with the reason, so the user always gets a cited answer.
 """
 
 from __future__ import annotations
@@ -22,17 +25,21 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from index.settings import Settings
+from rag.lexicon_files import load_table
 from rag.llm_prompt import (
     DEFAULT_BUDGET,
+    ClauseBlock,
     Message,
     Prompt,
     Verified,
     build_prompt,
     clause_blocks,
     history_messages,
+    split_answer,
     verify,
 )
-from rag.models import Answer, Hit, Related
+from rag.models import Answer, Dropped, Hit, Related
+from rag.support import Claim, ClaimLexicon, evidence, is_connective, lexicon, unsupported
 
 Turn = Mapping[str, str]
 ClauseText = Callable[[str], str]
@@ -59,13 +66,58 @@ def clean_rewrite(output: str, question: str, max_chars: int = 300) -> str:
     return line
 
 
+MISQUOTE_NOTE = "sentence with a misquote removed"  # verify()'s note for a marker in a removed sentence
+
+
+def _problems(claims: Sequence[Claim]) -> list[str]:
+    return [f"unsupported {c.kind} {c.text}" for c in claims]
+
+
+def ground(text: str, blocks: Sequence[ClauseBlock], lex: ClaimLexicon) -> Verified:
+    """Keep the sentences of `text` that cite a supplied clause and state only what their cited clauses state.
+
+    Each sentence is verified on its own (its markers and quotes, rag.llm_prompt.verify), then its claims
+    are checked against the texts of the clauses it validly cites. A short sentence with no claim, quote
+    or marker (“具体如下:”) stays; every other sentence without a valid citation goes. The kept sentences
+    are verified together for the final text and citations.
+    """
+    kept: list[str] = []
+    dropped: list[Dropped] = []
+    notes: list[str] = []
+    for sentence in split_answer(text):
+        if not re.search(r"[^\W_]", sentence):
+            kept.append(sentence)
+            continue
+        check = verify(sentence, blocks)
+        notes += check.dropped
+        cited = [b for b in blocks if any(c.doc_id == b.doc_id and c.clause_id == b.clause_id
+                                          for c in check.citations)]
+        if cited:
+            bad = unsupported(sentence, evidence([b.text for b in cited], [b.clause_id for b in cited], lex), lex)
+            problems = _problems(bad)
+        elif "【" not in sentence and not re.search(r"[「『“]", sentence) and is_connective(sentence, lex):
+            problems = []
+        else:
+            why = "no valid citation" + (f" ({'; '.join(check.dropped)})" if check.dropped else "")
+            problems = [why, *_problems(unsupported(sentence, evidence([], [], lex), lex))]
+        if problems:
+            dropped.append(Dropped(sentence.strip(), "; ".join(problems)))
+        else:
+            kept.append(sentence)
+    final = verify("".join(kept), blocks)
+    refs = {c.clause_id for c in final.citations} | {f"{c.doc_id}:{c.clause_id}" for c in final.citations}
+    notes = [n for n in notes if n.rpartition(": ")[::2] not in ((r, MISQUOTE_NOTE) for r in refs)]
+    return Verified(final.text, final.citations, tuple(dict.fromkeys([*notes, *final.dropped])), tuple(dropped))
+
+
 class LLMFailure(Exception):
     """Why the LLM path gave up; `reason` goes into the fallback Answer."""
 
-    def __init__(self, reason: str, dropped: Sequence[str] = ()) -> None:
+    def __init__(self, reason: str, dropped: Sequence[str] = (), sentences: Sequence[Dropped] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
         self.dropped = tuple(dropped)
+        self.sentences = tuple(sentences)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -94,6 +146,7 @@ class LLMAnswerer:
             raise ValueError("LLM mode needs POLICYQA_LLM_BASE_URL and POLICYQA_LLM_MODEL")
         key = settings.llm_api_key or SecretStr("EMPTY")
         self.settings = settings
+        self.claims = lexicon(load_table(settings.lexicon_dir, "claims"))
         self.retrieve = retrieve
         self.prompt_budget = prompt_budget
         self.max_clauses = max_clauses
@@ -126,14 +179,15 @@ class LLMAnswerer:
             raise LLMFailure("no_hits")
         return build_prompt(inputs["question"], blocks, inputs.get("history"), self.prompt_budget)
 
-    @staticmethod
-    def _verify(inputs: dict[str, Any]) -> Verified:
+    def _verify(self, inputs: dict[str, Any]) -> Verified:
         text = inputs["text"]
         if not isinstance(text, str) or not text.strip():
             raise LLMFailure("llm_empty")
-        verified = verify(text, inputs["prompt"].blocks)
+        verified = ground(text, inputs["prompt"].blocks, self.claims)
         if not verified.citations:
-            raise LLMFailure("no_valid_citation", verified.dropped)
+            cited = any(not d.reason.startswith("no valid citation") for d in verified.dropped_sentences)
+            reason = "no_supported_sentence" if cited else "no_valid_citation"
+            raise LLMFailure(reason, verified.dropped, verified.dropped_sentences)
         return verified
 
     # ------------------------------------------------------------ public API
@@ -192,12 +246,15 @@ class LLMAnswerer:
                  "prompt_clauses": [b.ref for b in prompt.blocks], "over_budget": list(prompt.over_budget)}
         return Answer(question, verified.text, False, verified.citations, "llm",
                       latency_ms=round((time.perf_counter() - started) * 1000, 2), related=related,
-                      standalone_question=question, dropped_citations=verified.dropped, extra=extra)
+                      standalone_question=question, dropped_citations=verified.dropped,
+                      dropped_sentences=verified.dropped_sentences, extra=extra)
 
     @staticmethod
     def _fallback(fallback: Fallback, exc: BaseException) -> Answer:
         base = fallback()
         dropped = exc.dropped if isinstance(exc, LLMFailure) else ()
+        sentences = exc.sentences if isinstance(exc, LLMFailure) else ()
         extra = {**base.extra, "extractive_reason": base.reason, "llm_exception": type(exc).__name__}
         return replace(base, mode="extractive-fallback", reason=failure_reason(exc),
-                       dropped_citations=tuple(base.dropped_citations) + dropped, extra=extra)
+                       dropped_citations=tuple(base.dropped_citations) + dropped,
+                       dropped_sentences=tuple(base.dropped_sentences) + sentences, extra=extra)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.chunk import count_tokens, split_sentences
-from rag.models import Citation, Hit
+from rag.models import Citation, Dropped, Hit
 
 DEFAULT_BUDGET = 3000
 MESSAGE_OVERHEAD = 4  # tokens per chat message beyond its content (OpenAI's accounting)
@@ -64,6 +64,7 @@ class Verified:
     text: str
     citations: tuple[Citation, ...]
     dropped: tuple[str, ...]
+    dropped_sentences: tuple[Dropped, ...] = ()
 
 
 def clause_blocks(hits: Sequence[Hit], clause_text: Callable[[str], str], max_clauses: int = 8) -> list[ClauseBlock]:
@@ -207,10 +208,32 @@ def _sentence_ids(text: str, quotes: Sequence[tuple[int, int]], markers: Sequenc
         if pending and text[i] not in " \t\u3000":
             current, pending = current + 1, False
         ids.append(current)
-        if text[i] in _SENT_END and not inside[i]:
+        if not inside[i] and (text[i] in _SENT_END or _latin_end(text, i)):
             pending = True
         i += 1
     return ids
+
+
+def _latin_end(text: str, i: int) -> bool:
+    """An ASCII full stop ends an English sentence when a space follows, unless it numbers a list item (“1. ”)."""
+    if text[i] != "." or (i + 1 < len(text) and not text[i + 1].isspace()):
+        return False
+    line = text[text.rfind("\n", 0, i) + 1 : i]
+    return not line.strip().isdigit()
+
+
+def split_answer(text: str) -> list[str]:
+    """A generated answer cut into the sentences verify() reads (a marker right after an end stays with it)."""
+    markers = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
+    quotes = [(s, e) for s, e, _inner in _quotes(text) if not any(ms <= s < me for ms, me in markers)]
+    out: list[str] = []
+    previous = -1
+    for ch, sid in zip(text, _sentence_ids(text, quotes, markers), strict=True):
+        if sid != previous:
+            out.append("")
+            previous = sid
+        out[-1] += ch
+    return out
 
 
 def _resolve(ref: str, blocks: Sequence[ClauseBlock]) -> ClauseBlock | str:

@@ -57,3 +57,17 @@ def assistant(built_settings: Settings):  # type: ignore[no-untyped-def]
     from rag.chain import Assistant
 
     return Assistant(built_settings)
+
+
+# ---- LLM mode: one real OpenAI-compatible endpoint on 127.0.0.1 (eval/llm_fake.py), scripted per test.
+from collections.abc import Iterator  # noqa: E402
+
+from eval.llm_fake import FakeOpenAI, Script  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def llm_endpoint() -> Iterator[tuple[FakeOpenAI, Script]]:
+    """A ThreadingHTTPServer speaking the chat-completions API; the test fills `script.replies`."""
+    script = Script()
+    with FakeOpenAI(script, script.release) as api:
+        yield api, script

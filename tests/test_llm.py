@@ -1,21 +1,20 @@
 """LLM mode against a real OpenAI-compatible HTTP server on 127.0.0.1 with scripted replies.
 
-No mock replaces the HTTP client: ChatOpenAI talks to a ThreadingHTTPServer that records every
-request and answers with JSON, SSE streams, errors, hangs or garbage.
+No mock replaces the HTTP client: ChatOpenAI talks to a ThreadingHTTPServer (eval/llm_fake.py, the
+`llm_endpoint` fixture) that records every request and answers with JSON, SSE streams, errors, hangs
+or garbage.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from eval.llm_fake import FakeOpenAI, Reply, Script
 from index.build import load_corpus
 from index.chunk import chunk_clauses, count_tokens
 from index.models import Chunk
@@ -27,89 +26,15 @@ from rag.models import Answer, Citation, Hit
 GOOD = "企业标准总师要培育10名以上:文件规定「培育企业标准总师10名以上」【一(二)-4】。"
 
 
-@dataclass
-class Reply:
-    kind: str  # json | sse | sse-hang (stalls mid-stream) | status | hang | raw
-    content: str = ""
-    status: int = 200
-
-
-@dataclass
-class Script:
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-
-def _completion(content: str) -> bytes:
-    return json.dumps({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "scripted",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }, ensure_ascii=False).encode("utf-8")
-
-
-def _chunk(delta: dict[str, str], finish: str | None = None) -> bytes:
-    body = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "scripted",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-    return b"data: " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n\n"
-
-
-def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            script.requests.append(body)
-            reply = script.replies.pop(0) if len(script.replies) > 1 else script.replies[0]
-            if reply.kind == "hang":
-                script.release.wait(10)
-                reply = Reply("json", reply.content)
-            if reply.kind in ("sse", "sse-hang"):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                self.wfile.write(_chunk({"role": "assistant", "content": ""}))
-                for i in range(0, len(reply.content), 4):
-                    self.wfile.write(_chunk({"content": reply.content[i : i + 4]}))
-                    self.wfile.flush()
-                    if reply.kind == "sse-hang" and i >= 8:
-                        script.release.wait(10)
-                        return
-                self.wfile.write(_chunk({}, "stop") + b"data: [DONE]\n\n")
-                return
-            payload = {
-                "json": lambda: _completion(reply.content),
-                "status": lambda: json.dumps({"error": {"message": reply.content or "boom"}}).encode(),
-                "raw": lambda: reply.content.encode("utf-8"),
-            }[reply.kind]()
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "text/html" if reply.kind == "raw" else "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    return Handler
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[ThreadingHTTPServer, Script]]:
-    script = Script()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd, script
-    script.release.set()
-    httpd.shutdown()
-    httpd.server_close()
+@pytest.fixture
+def server(llm_endpoint: tuple[FakeOpenAI, Script]) -> tuple[FakeOpenAI, Script]:
+    """The shared endpoint (tests/conftest.py) under the name tests/test_chain_modes.py imports."""
+    return llm_endpoint
 
 
 @pytest.fixture
-def script(server: tuple[ThreadingHTTPServer, Script]) -> Iterator[Script]:
-    _httpd, s = server
+def script(llm_endpoint: tuple[FakeOpenAI, Script]) -> Iterator[Script]:
+    _api, s = llm_endpoint
     s.replies.clear()
     s.requests.clear()
     s.release.clear()
@@ -118,9 +43,8 @@ def script(server: tuple[ThreadingHTTPServer, Script]) -> Iterator[Script]:
 
 
 @pytest.fixture
-def llm_settings(server: tuple[ThreadingHTTPServer, Script], make_settings: Callable[..., Settings]) -> Settings:
-    port = server[0].server_address[1]
-    return make_settings(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="scripted", llm_timeout=1.0)
+def llm_settings(llm_endpoint: tuple[FakeOpenAI, Script], make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(llm_base_url=llm_endpoint[0].url, llm_model="scripted", llm_timeout=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -181,13 +105,25 @@ def test_streaming_yields_tokens_then_the_verified_answer(
     assert script.requests[0]["stream"] is True
 
 
-def test_hallucinated_clause_id_is_dropped_and_reported(
+def test_sentence_citing_a_hallucinated_clause_is_dropped_and_reported(
         script: Script, llm_settings: Settings, chunks: dict[str, Chunk]) -> None:
     script.replies.append(Reply("json", GOOD + "另外还要建设标准化服务站【二(九)1】。"))
     answer = _ask(llm_settings, chunks)
-    assert answer.mode == "llm"
+    assert answer.mode == "llm" and answer.answer == GOOD
     assert answer.dropped_citations == ("二(九)1: unknown clause",)
-    assert "二(九)1" not in answer.answer and [c.clause_id for c in answer.citations] == ["一(二)-4"]
+    assert [(d.sentence, d.reason) for d in answer.dropped_sentences] == [
+        ("另外还要建设标准化服务站【二(九)1】。", "no valid citation (二(九)1: unknown clause)")]
+    assert [c.clause_id for c in answer.citations] == ["一(二)-4"]
+
+
+def test_fallback_lists_the_sentences_it_dropped(
+        script: Script, llm_settings: Settings, chunks: dict[str, Chunk]) -> None:
+    script.replies.append(Reply("json", "培育企业标准总师20名以上【一(二)-4】。"))
+    answer = _ask(llm_settings, chunks)
+    assert (answer.mode, answer.reason, answer.answer) == ("extractive-fallback", "no_supported_sentence",
+                                                           EXTRACTIVE.answer)
+    assert [(d.sentence, d.reason) for d in answer.dropped_sentences] == [
+        ("培育企业标准总师20名以上【一(二)-4】。", "unsupported number 20名")]
 
 
 def test_only_a_hallucinated_clause_falls_back(
