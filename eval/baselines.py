@@ -50,12 +50,18 @@ class Policyqa:
     assistant: Any
     mode: str = "extractive"
     name: str = "policyqa"
-    description: str = "hybrid retrieval (BM25 + dense, score fusion, clause lookup) + answerer"
+    description: str = (
+        "hybrid retrieval (BM25 + dense over clauses and plain-language keys, fitted fusion, clause lookup) + answerer"
+    )
 
     def run(self, item: GoldItem, depth: int) -> Outcome:
         answer = self.assistant.answer(item.question, history=list(item.history), mode=self.mode)
-        query = answer.standalone_question or item.question
-        hits = self.assistant.retriever.search(query, k=depth * 3, mode="hybrid").hits
+        trace = answer.trace
+        if trace is not None and trace.retrievals:  # what the answer was built from: no second search
+            hits = [h for r in trace.retrievals for h in r.hits]
+        else:
+            hits = list(self.assistant.retriever.search(answer.standalone_question or item.question,
+                                                        k=depth * 3, mode="hybrid").hits)
         ranked = dedupe(h.chunk.clause_key for h in hits)[:depth]
         citations = tuple((f"{c.doc_id}:{c.clause_id}", c.quote) for c in answer.citations)
         return Outcome(tuple(ranked), answer.answer, answer.refused, citations,

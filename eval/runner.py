@@ -56,8 +56,11 @@ class EvalRun:
 
 def split_name(path: Path) -> str:
     """Which split a file is, so that every number in a report names its source."""
-    return {"gold.jsonl": "development split (rules and thresholds are tuned on it)",
-            "gold_test.jsonl": "held-out test split (never used for tuning)"}.get(
+    return {"gold.jsonl": "development split (weights are fitted on it)",
+            "gold_blind_dev.jsonl": "blind colloquial set, development half (weights are fitted on it)",
+            "gold_blind_dev2.jsonl": "blind development set of near misses and out-of-scope questions (fitted on)",
+            "gold_test.jsonl": "held-out test split (never used for tuning)",
+            "gold_blind_test.jsonl": "blind colloquial set, test half (never used for tuning)"}.get(
         path.name, "custom gold file")
 
 

@@ -10,12 +10,14 @@ import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
+from index import manifest
 from index.catalog import load_catalog, read_text
 from index.chunk import chunk_clauses
 from index.embed import PolicyEmbeddings, make_embeddings
-from index.models import Chunk, Clause, Document
+from index.interpretations import keys_of, load_interpretations
+from index.manifest import BuildReport, unchanged_report
+from index.models import Chunk, Clause, Document, Key
 from index.parse import parse_document
 from index.settings import Settings
 from index.store import IndexMismatchError, NoIndexError, Store
@@ -28,17 +30,12 @@ class BuildLockedError(Exception):
     """Another build holds the lock."""
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    documents: int
-    metadata_only: tuple[str, ...]
-    clauses: int
-    chunks: int
-    embedded: int
-    reused: int
-    seconds: float
-    collection: str
-    changed: bool
+def load_keys(settings: Settings, clauses: list[Clause]) -> tuple[list[Key], tuple[str, ...]]:
+    """Retrieval keys of every interpretation record whose clause exists, and the records that have none."""
+    present = {c.key for c in clauses}
+    records = load_interpretations(settings.corpus_dir)
+    keys = [k for key, r in records.items() if key in present for k in keys_of(r)]
+    return keys, tuple(sorted(k for k in records if k not in present))
 
 
 def load_corpus(settings: Settings) -> tuple[list[Document], list[Clause]]:
@@ -64,14 +61,17 @@ def _build_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
-def _unchanged(store: Store, embedder: PolicyEmbeddings, chunks: list[Chunk]) -> str | None:
-    """The active collection's name when it already holds exactly these chunks."""
+def _unchanged(store: Store, embedder: PolicyEmbeddings, chunks: list[Chunk], keys: list[Key]) -> str | None:
+    """The active collection's name when it already holds exactly these chunks and keys."""
     try:
         info = store.check(embedder.model_id)
     except (NoIndexError, IndexMismatchError):
         return None
-    stored = {(c.chunk_id, c.content_hash) for c in store.chunks(info.name)}
-    return info.name if stored == {(c.chunk_id, c.content_hash) for c in chunks} else None
+    stored = {(c.chunk_id, c.content_hash, c.spans) for c in store.chunks(info.name)}
+    if stored != {(c.chunk_id, c.content_hash, c.spans) for c in chunks}:
+        return None
+    stored_keys = {(k.clause_key, k.content_hash) for k in store.keys(info.name)}
+    return info.name if stored_keys == {(k.clause_key, k.content_hash) for k in keys} else None
 
 
 def _reusable(store: Store, embedder: PolicyEmbeddings) -> dict[str, list[float]]:
@@ -83,11 +83,17 @@ def _reusable(store: Store, embedder: PolicyEmbeddings) -> dict[str, list[float]
 
 
 def build_index(settings: Settings, *, embeddings: PolicyEmbeddings | None = None,
-                progress: Progress | None = None) -> BuildReport:
+                progress: Progress | None = None, force: bool = False) -> BuildReport:
     """Build (or incrementally rebuild) the index; readers see the old one until the switch."""
+    if not force and (report := unchanged_report(settings)) is not None:
+        if progress:
+            progress(report.chunks, report.chunks)
+        return report
     started = time.perf_counter()
+    value = manifest.fingerprint(settings)
     docs, clauses = load_corpus(settings)
     chunks = chunk_clauses(clauses, settings.chunk_tokens)
+    keys, orphans = load_keys(settings, clauses)
     embedder = embeddings or make_embeddings(settings.embedding, settings.embed_threads)
     store = Store(settings)
     summary = {
@@ -95,23 +101,29 @@ def build_index(settings: Settings, *, embeddings: PolicyEmbeddings | None = Non
         "metadata_only": tuple(d.doc_id for d in docs if not d.has_text),
         "clauses": len(clauses),
         "chunks": len(chunks),
+        "keys": len(keys),
+        "orphans": orphans,
     }
     with _build_lock(settings):
-        if (name := _unchanged(store, embedder, chunks)) is not None:
+        manifest.forget(settings)  # from here on, only a finished build may claim “unchanged”
+        if (name := _unchanged(store, embedder, chunks, keys)) is not None:
             if progress:
                 progress(len(chunks), len(chunks))
+            manifest.write(settings, value, {**summary, "collection": name})
             return BuildReport(**summary, embedded=0, reused=len(chunks),  # type: ignore[arg-type]
                                seconds=time.perf_counter() - started, collection=name, changed=False)
         reuse = _reusable(store, embedder)
         store.prune()  # collections left by a killed build
         name = store.create(embedder.model_id)
         embedded = _fill(store, name, embedder, chunks, reuse, settings.embed_batch, progress)
+        keys_embedded = _fill_keys(store, name, embedder, keys, reuse, settings.embed_batch)
         seconds = time.perf_counter() - started
         store.finish(name, embedder.model_id, chunks=len(chunks), seconds=seconds)
         store.activate(name)
         store.prune()
+        manifest.write(settings, value, {**summary, "collection": name})
     return BuildReport(**summary, embedded=embedded, reused=len(chunks) - embedded,  # type: ignore[arg-type]
-                       seconds=seconds, collection=name, changed=True)
+                       seconds=seconds, collection=name, changed=True, keys_embedded=keys_embedded)
 
 
 def _fill(store: Store, name: str, embedder: PolicyEmbeddings, chunks: list[Chunk],
@@ -133,3 +145,18 @@ def _fill(store: Store, name: str, embedder: PolicyEmbeddings, chunks: list[Chun
         if progress:
             progress(done, len(chunks))
     return embedded
+
+
+def _fill_keys(store: Store, name: str, embedder: PolicyEmbeddings, keys: list[Key],
+               reuse: dict[str, list[float]], batch: int) -> int:
+    """Write the plain-language keys, embedding only those without a stored vector."""
+    missing = [k for k in keys if k.content_hash not in reuse]
+    vectors = dict(reuse)
+    for start in range(0, len(missing), batch):
+        part = missing[start : start + batch]
+        vectors.update(zip([k.content_hash for k in part], embedder.embed_documents([k.text for k in part]),
+                           strict=True))
+    for start in range(0, len(keys), WRITE_BATCH):
+        part = keys[start : start + WRITE_BATCH]
+        store.add_keys(name, part, [vectors[k.content_hash] for k in part])
+    return len(missing)

@@ -65,7 +65,17 @@ def _document(entry: dict[str, Any], catalog: Path) -> Document:
         cites=tuple(str(c) for c in entry.get("cites", [])),
         path=str(entry["path"]) if entry.get("path") else None,
         sha256=str(entry["sha256"]) if entry.get("sha256") else None,
+        aliases=_strings(entry, "aliases", catalog, doc_id),
+        jurisdiction=str(entry.get("jurisdiction", "")),
+        organisations=_strings(entry, "organisations", catalog, doc_id),
     )
+
+
+def _strings(entry: dict[str, Any], field: str, catalog: Path, doc_id: str) -> tuple[str, ...]:
+    value = entry.get(field, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CorpusError(f"{catalog}: document {doc_id!r}: {field} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
 
 
 def _check_file(path: Path, sha256: str | None) -> None:

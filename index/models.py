@@ -19,10 +19,24 @@ class Clause:
     label: str
     text: str
     order: int
+    spans: tuple[Span, ...] = ()
 
     @property
     def key(self) -> str:
         return f"{self.doc_id}:{self.clause_id}"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one line of a clause's text lies in its document's text: `doc[start:end]` is that line.
+
+    `joined` says the document has exactly one "\n" between the previous line and this one, so a
+    quote may run across the two; otherwise (sub-items in between) a quote must stop at the break.
+    """
+
+    start: int
+    end: int
+    joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,11 +57,31 @@ class Chunk:
     embed_text: str
     order: int
     content_hash: str
+    spans: tuple[Span, ...] = ()  # one per line of `text`, in order
 
     @property
     def chunk_id(self) -> str:
         suffix = f"#{self.part}" if self.n_parts > 1 else ""
         return f"{self.doc_id}:{self.clause_id}{suffix}"
+
+    @property
+    def clause_key(self) -> str:
+        return f"{self.doc_id}:{self.clause_id}"
+
+
+@dataclass(frozen=True)
+class Key:
+    """A retrieval key of a clause from its plain-language layer: found like text, never quoted.
+
+    `kind` is plain | phrasing | term (and `lang` zh | en); `text` is what is embedded and searched.
+    """
+
+    doc_id: str
+    clause_id: str
+    kind: str
+    lang: str
+    text: str
+    content_hash: str
 
     @property
     def clause_key(self) -> str:
@@ -68,6 +102,9 @@ class Document:
     cites: tuple[str, ...] = ()
     path: str | None = None
     sha256: str | None = None
+    aliases: tuple[str, ...] = ()  # other names people use for it (纲要, 65号文, 省里的意见)
+    jurisdiction: str = ""  # the place whose policy it is (三门县)
+    organisations: tuple[str, ...] = ()  # bodies named in it as issuer or contact (三门县市场监督管理局)
 
     @property
     def has_text(self) -> bool:

@@ -26,7 +26,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from index.chunk import CHUNKER_VERSION
 from index.embed import make_embeddings
-from index.models import Chunk
+from index.models import Chunk, Key, Span
 from index.settings import Settings
 
 _PAGE = 1000
@@ -113,6 +113,8 @@ class IndexInfo:
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     return {
+        "kind": "chunk",
+        "spans": json.dumps([[s.start, s.end, int(s.joined)] for s in chunk.spans]),
         "doc_id": chunk.doc_id,
         "clause_id": chunk.clause_id,
         "part": chunk.part,
@@ -137,7 +139,18 @@ def _chunk(text: str, meta: dict[str, Any]) -> Chunk:
         embed_text=str(meta["embed_text"]),
         order=int(meta["order"]),
         content_hash=str(meta["content_hash"]),
+        spans=tuple(Span(int(a), int(b), bool(j)) for a, b, j in json.loads(str(meta.get("spans", "[]")))),
     )
+
+
+def _key_metadata(key: Key) -> dict[str, Any]:
+    return {"kind": "key", "doc_id": key.doc_id, "clause_id": key.clause_id, "key_kind": key.kind,
+            "lang": key.lang, "content_hash": key.content_hash}
+
+
+def _key(text: str, meta: dict[str, Any]) -> Key:
+    return Key(str(meta["doc_id"]), str(meta["clause_id"]), str(meta["key_kind"]), str(meta["lang"]), text,
+               str(meta["content_hash"]))
 
 
 class Store:
@@ -201,8 +214,14 @@ class Store:
 
     def chunks(self, name: str) -> list[Chunk]:
         """Every chunk of a collection, in document order."""
-        found = [_chunk(text, meta) for text, meta, _ in self._pages(name, embeddings=False)]
+        found = [_chunk(text, meta) for text, meta, _ in self._pages(name, embeddings=False)
+                 if meta.get("kind") != "key"]
         return sorted(found, key=lambda c: (c.doc_id, c.order, c.part))
+
+    def keys(self, name: str) -> list[Key]:
+        """Every plain-language retrieval key of a collection."""
+        return [_key(text, meta) for text, meta, _ in self._pages(name, embeddings=False)
+                if meta.get("kind") == "key"]
 
     def vectors_by_hash(self, name: str) -> dict[str, list[float]]:
         """Stored embeddings keyed by content hash: what a rebuild may reuse."""
@@ -224,18 +243,26 @@ class Store:
 
     def dense_search(self, name: str, vector: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks by cosine similarity (1 - cosine distance)."""
+        return [(_chunk(text, meta), sim) for text, meta, sim in self._query(name, vector, n, "chunk")]
+
+    def key_search(self, name: str, vector: Sequence[float], n: int) -> list[tuple[Key, float]]:
+        """Nearest plain-language keys by cosine similarity."""
+        return [(_key(text, meta), sim) for text, meta, sim in self._query(name, vector, n, "key")]
+
+    def _query(self, name: str, vector: Sequence[float], n: int,
+               kind: str) -> list[tuple[str, dict[str, Any], float]]:
+        if n <= 0:
+            return []
         result = self._collection(name).query(
             query_embeddings=np.asarray([vector], dtype=np.float32),
             n_results=n,
+            where={"kind": kind},
             include=["documents", "metadatas", "distances"],
         )
         docs = (result["documents"] or [[]])[0]
         metas = (result["metadatas"] or [[]])[0]
         dists = (result["distances"] or [[]])[0]
-        return [
-            (_chunk(text, dict(meta)), 1.0 - float(dist))
-            for text, meta, dist in zip(docs, metas, dists, strict=True)
-        ]
+        return [(text, dict(meta), 1.0 - float(dist)) for text, meta, dist in zip(docs, metas, dists, strict=True)]
 
     # --- write side (used by index.build) ---
 
@@ -264,6 +291,16 @@ class Store:
             ids=[c.chunk_id for c in chunks],
             documents=[c.text for c in chunks],
             metadatas=[_chunk_metadata(c) for c in chunks],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+        )
+
+    def add_keys(self, name: str, keys: Sequence[Key], vectors: Sequence[Sequence[float]]) -> None:
+        if not keys:
+            return
+        self._collection(name).add(
+            ids=[f"key:{k.clause_key}:{k.content_hash[:16]}" for k in keys],
+            documents=[k.text for k in keys],
+            metadatas=[_key_metadata(k) for k in keys],
             embeddings=np.asarray(vectors, dtype=np.float32),
         )
 

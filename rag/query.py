@@ -1,0 +1,118 @@
+"""The question as the chain reads it, built once: `Query`.
+
+Normalised (NFKC, Simplified), made standalone with the history (follow-up rules from the
+lexicon), its language, the kinds of detail it asks for, its separately asked parts and the rare
+terms it shares with the corpus. Pure functions over the lexicon and the index view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.config import AnswererConfig
+from rag.lexicon import DetailKind, Lexicon
+from rag.normalize import clip, is_english, is_traditional, normalize, parse_clause_ref
+from rag.view import IndexView
+
+Turn = Mapping[str, str]
+_CITED = re.compile(r"【([^】]+)】|\[([a-z0-9._-]+):([^\]]+)\]")
+
+
+@dataclass(frozen=True)
+class Query:
+    raw: str
+    text: str  # normalised
+    standalone: str  # normalised, with what a follow-up leans on from the history
+    focus: str  # a follow-up's own words ("" when the question stands alone)
+    english: bool
+    traditional: bool
+    details: tuple[DetailKind, ...]
+    parts: tuple[str, ...]  # the separately asked parts (one when the question asks one thing)
+    rare: dict[str, list[str]]  # rare terms of the corpus in the question → their clauses
+
+    @property
+    def lang(self) -> str:
+        return "en" if self.english else "zh"
+
+
+def _user_turns(history: Sequence[Turn]) -> list[str]:
+    return [str(t.get("content", "")) for t in history if t.get("role", "user") == "user"]
+
+
+def last_cited_clause(history: Sequence[Turn]) -> str | None:
+    """The first clause id cited by the most recent assistant turn ([sanmen:二(七)2] or 【二(七)2】)."""
+    for turn in reversed(history):
+        if turn.get("role") == "assistant" and (m := _CITED.search(str(turn.get("content", "")))):
+            return m[1] or m[3]
+    return None
+
+
+def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: IndexView) -> str:
+    """A standalone version of `question`; unchanged when it does not lean on the history."""
+    users = _user_turns(history)
+    text = normalize(question)
+    if not users or parse_clause_ref(text, lexicon.references, view.sections, view.items):
+        return text
+    previous = normalize(users[-1])
+    if lexicon.this_clause.search(text) and (clause := last_cited_clause(history)):
+        return f"{clause} {text}"
+    prev_ref = parse_clause_ref(previous, lexicon.references, view.sections, view.items)
+    if lexicon.article_only.search(text) and prev_ref and (section := re.match(r"^[^(]+", prev_ref)):
+        return f"第{section[0]}部分{text}"
+    content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
+    if lexicon.dependent.search(text.lower()) or len(content) <= lexicon.short_chars:
+        return f"{previous} {text}"
+    return text
+
+
+def has_topic(text: str, lexicon: Lexicon, view: IndexView) -> bool:
+    """A part worth answering on its own: it holds a word the corpus knows that is not generic."""
+    return any(view.known(t) and t not in lexicon.generic for t in lexicon.tokenize(text))
+
+
+def _split_asked(text: str, lexicon: Lexicon) -> list[str]:
+    """Split at each comma that closes a question (“目标几项,新型橡塑领域要争取做什么”)."""
+    out, current = [], ""
+    for piece in re.split(r"(?<=[,，])", text):
+        current += piece
+        if lexicon.asked_before_comma.search(current.rstrip(" ,，")):
+            out.append(current.strip(" ,，"))
+            current = ""
+    return [p for p in [*out, current.strip(" ,，")] if p]
+
+
+def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tuple[str, ...]:
+    """“…几项?另外…多少?” → the two asked parts; “A和B分别…” splits at 和 too. Parts without a topic of
+    their own (“具体如下”, “and by when?”) stay with the part before them."""
+    splitter = lexicon.pair_split if lexicon.pair_marker.search(text) else lexicon.multipart_split
+    pieces = [p.strip(" ,，") for p in splitter.split(text) if p and p.strip(" ,，")]
+    pieces = [q for p in pieces for q in _split_asked(p, lexicon)]
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and not has_topic(piece, lexicon, view):
+            parts[-1] = f"{parts[-1]} {piece}"
+        elif has_topic(piece, lexicon, view):
+            parts.append(piece)
+    return tuple(parts[:limit]) if len(parts) >= 2 else (text,)
+
+
+def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: IndexView,
+                config: AnswererConfig) -> Query:
+    limit = config.retrieval.query_chars
+    text = clip(normalize(raw), limit)
+    alone = clip(standalone(raw, history, lexicon, view), limit)
+    rewritten = alone != text
+    cfg = config.retrieval
+    return Query(
+        raw=raw,
+        text=text,
+        standalone=alone,
+        focus=text if rewritten else "",
+        english=is_english(text),
+        traditional=is_traditional(raw),
+        details=lexicon.asked_details(text),
+        parts=(alone,) if rewritten else split_parts(alone, lexicon, view, config.limits.max_parts),
+        rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin),
+    )

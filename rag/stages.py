@@ -1,0 +1,108 @@
+"""The catalog and FAQ stages of the chain: questions answered (or refused) before retrieval.
+
+Each stage is a callable `(Query, IndexView) -> Answer | None` over the assistant's catalog,
+lexicon and FAQ; `None` passes the question on to the next stage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from index.models import Document
+from rag import compose
+from rag.faq import FaqMatch, match_faq
+from rag.models import Answer, Citation, Related
+from rag.query import Query
+from rag.scope import asks_basis, cited_question, foreign_places, names_of
+from rag.targets import answer_targets, extract_targets
+from rag.view import IndexView
+
+if TYPE_CHECKING:
+    from rag.chain import Assistant
+
+
+class CatalogStage:
+    """The targets table, the basis question, cited documents without text, other places."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def __call__(self, query: Query, view: IndexView) -> Answer | None:
+        a, lexicon = self.assistant, self.assistant.lexicon
+        primary_id = a.settings.primary_doc
+        title = a.title(primary_id)
+        question = query.standalone
+        if lexicon.targets_question.search(question.lower()):
+            text, citations = answer_targets(extract_targets(view.chunks))
+            if citations:
+                return Answer(query.raw, text, False, citations, "extractive", standalone_question=question,
+                              reason="targets")
+        docs = list(a.documents.values())
+        cited = cited_question(question, docs, primary_id, lexicon)
+        if cited is not None and cited.asks_content:
+            preamble = view.by_clause.get(f"{primary_id}:序言", [])[:1]
+            related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in preamble)
+            return a.refuse(query, "cited_document_missing",
+                            compose.missing_text(cited.documents, title, lexicon, query.lang), related)
+        if asks_basis(question, lexicon) or cited is not None:
+            basis = self._basis(query, view)
+            if basis is not None:
+                return basis
+        primary = a.documents.get(primary_id)
+        jurisdiction = primary.jurisdiction if primary else ""
+        if places := foreign_places(question, view.corpus_text, jurisdiction, lexicon):
+            return a.refuse(query, "out_of_scope", compose.place_text(title, jurisdiction, places, lexicon, query.lang))
+        return None
+
+    def _basis(self, query: Query, view: IndexView) -> Answer | None:
+        """“依据哪些文件?”: the catalog's cited documents, cited to the sentence of 序言 naming them."""
+        a = self.assistant
+        primary = a.documents.get(a.settings.primary_doc)
+        chunks = view.by_clause.get(f"{a.settings.primary_doc}:序言", [])
+        if primary is None or not primary.cites or not chunks:
+            return None
+        cited = [a.documents[d] for d in primary.cites if d in a.documents]
+        sentences = [(c, s) for c in chunks for s in view.sentences(c)]
+        chunk, quote = max(sentences, key=lambda cs: sum(_names_doc(d, cs[1]) for d in cited))
+        citation = Citation(chunk.doc_id, chunk.clause_id, chunk.label, quote)
+        text = compose.basis_text(a.title(primary.doc_id), cited, citation, a.lexicon, query.lang)
+        if query.traditional and not query.english:
+            text = compose.traditional(text, (citation,))
+        return Answer(query.raw, text, False, (citation,), "extractive", standalone_question=query.standalone,
+                      reason="catalog")
+
+
+def _names_doc(doc: Document, sentence: str) -> bool:
+    return any(name in sentence for name in names_of(doc) if len(name) >= 4) or doc.title[-8:] in sentence
+
+
+class FaqStage:
+    """A curated FAQ entry the question closely restates (never for follow-ups)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def __call__(self, query: Query, view: IndexView) -> Answer | None:
+        a = self.assistant
+        if not a.settings.faq or query.focus:
+            return None
+        match = match_faq(query.standalone, a.faq_entries(), a.lexicon, a.config.faq,
+                          a.retriever.embedder.embed_documents)
+        return self._answer(query, view, match) if match else None
+
+    @staticmethod
+    def _answer(query: Query, view: IndexView, match: FaqMatch) -> Answer | None:
+        """A curated answer, cited like any other: every clause must exist and every quote be verbatim."""
+        citations = []
+        for key in match.entry.clauses:
+            chunks = view.by_clause.get(key)
+            if not chunks:
+                return None  # a stale entry (clause renumbered or removed): answer from the text instead
+            clause = view.clause_text(key)
+            quoted = [q for q in re.findall(r"“([^”]+)”", match.entry.answer) if q in clause]
+            citations.append(Citation(chunks[0].doc_id, chunks[0].clause_id, chunks[0].label,
+                                      quoted[0] if quoted else clause))
+        return Answer(query.raw, match.entry.answer, False, tuple(citations), "faq",
+                      standalone_question=query.standalone, reason="faq",
+                      extra={"faq_id": match.entry.id, "matched": match.matched, "method": match.method})

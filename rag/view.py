@@ -1,0 +1,207 @@
+"""One index generation held in memory: chunks, BM25 over chunks and over plain-language keys,
+the numbering (sections, items), boilerplate lines and the term statistics the chain needs.
+
+Built once per generation (never per query) from what the store holds; pure otherwise.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import bm25s
+import numpy as np
+
+from index.chunk import split_sentences
+from index.models import Chunk, Key
+from index.parse import CN_NUM, clause_title
+from rag.lexicon import Lexicon
+from rag.normalize import parse_clause_ref
+
+_SECTION = re.compile(rf"^([{CN_NUM}]+)、(.+)$")
+_ITEM = re.compile(rf"^\(([{CN_NUM}]+)\)(.+)$")
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _bm25(docs: list[list[str]]) -> bm25s.BM25 | None:
+    if not docs:
+        return None
+    index = bm25s.BM25()
+    index.index(docs, show_progress=False)
+    return index
+
+
+@dataclass
+class IndexView:
+    """Everything a query needs from one index generation."""
+
+    name: str
+    chunks: list[Chunk]
+    lexicon: Lexicon
+    names: tuple[str, ...] = ()  # titles, organisations and places of the catalog (boilerplate, not topics)
+    keys: list[Key] = field(default_factory=list)
+    bm25: bm25s.BM25 | None = None
+    idf: dict[str, float] = field(default_factory=dict)
+    key_bm25: bm25s.BM25 | None = None
+    key_clauses: list[str] = field(default_factory=list)  # clause key of each key document
+    key_text: dict[str, str] = field(default_factory=dict)  # clause key → all its key texts
+    key_vocab: frozenset[str] = frozenset()
+    sections: dict[str, str] = field(default_factory=dict)
+    items: dict[str, str] = field(default_factory=dict)
+    by_clause: dict[str, list[Chunk]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, name: str, chunks: list[Chunk], lexicon: Lexicon, keys: list[Key] | None = None,
+              names: tuple[str, ...] = ()) -> IndexView:
+        view = cls(name, chunks, lexicon, tuple(n for n in names if n), list(keys or []))
+        tokens = [lexicon.tokenize(c.embed_text) for c in chunks]
+        view.bm25 = _bm25(tokens)
+        df = Counter(t for toks in tokens for t in set(toks))
+        n = max(len(chunks), 1)
+        view.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        grouped: dict[str, list[str]] = {}
+        for key in view.keys:
+            grouped.setdefault(key.clause_key, []).append(key.text)
+        view.key_clauses = list(grouped)
+        view.key_text = {k: "\n".join(v) for k, v in grouped.items()}
+        key_tokens = [lexicon.tokenize(view.key_text[k]) for k in view.key_clauses]
+        view.key_bm25 = _bm25(key_tokens)
+        view.key_vocab = frozenset(t for toks in key_tokens for t in toks)
+        for chunk in chunks:
+            view.by_clause.setdefault(chunk.clause_key, []).append(chunk)
+            path = chunk.heading_path
+            if path and (m := _SECTION.match(path[0])):
+                view.sections.setdefault(m[2], m[1])
+                if len(path) > 1 and (i := _ITEM.match(path[1])):
+                    view.items.setdefault(i[2], f"{m[1]}({i[1]})")
+        return view
+
+    @cached_property
+    def corpus_text(self) -> str:
+        """All chunk text of this generation, joined once."""
+        return "".join(c.text for c in self.chunks)
+
+    def idf_of(self, token: str) -> float:
+        """Unseen tokens weigh like the rarest seen ones: they are what the corpus lacks."""
+        return self.idf.get(token, math.log(1 + (len(self.chunks) + 0.5) / 0.5))
+
+    def known(self, token: str) -> bool:
+        """A word the corpus or its plain-language layer uses."""
+        return token in self.idf or token in self.key_vocab
+
+    def clause_text(self, key: str) -> str:
+        return "".join(c.text for c in self.by_clause.get(key, []))
+
+    def sentences(self, chunk: Chunk) -> list[str]:
+        return [s.strip() for s in split_sentences(chunk.text) if len(s.strip()) >= 2]
+
+    # --- boilerplate: signature, date, attachment and heading lines ---
+
+    def is_boilerplate(self, sentence: str, chunk: Chunk | None = None) -> bool:
+        """A line that holds only names of the catalog, a date, a document label or the clause's title."""
+        return sentence in self._boilerplate or bool(chunk and sentence.rstrip("。") == clause_title(chunk.text))
+
+    @cached_property
+    def _boilerplate(self) -> frozenset[str]:
+        names = sorted(self.names, key=len, reverse=True)
+        found = set()
+        for chunk in self.chunks:
+            for sentence in self.sentences(chunk):
+                rest = self.lexicon.boilerplate_date.sub("", sentence)
+                rest = self.lexicon.boilerplate_labels.sub("", rest)
+                for name in names:
+                    rest = rest.replace(name, "")
+                if len(_HAN.findall(rest)) < 2 and not re.search(r"\d{5,}|@", rest):
+                    found.add(sentence)
+        return frozenset(found)
+
+    @cached_property
+    def content(self) -> dict[str, str]:
+        """Clause key → its text without boilerplate lines (what rare terms are counted in)."""
+        out: dict[str, str] = {}
+        for chunk in self.chunks:
+            kept = [s for s in self.sentences(chunk) if not self.is_boilerplate(s, chunk)]
+            out[chunk.clause_key] = out.get(chunk.clause_key, "") + "".join(kept)
+        return out
+
+    @cached_property
+    def _content_lower(self) -> str:
+        return "\n".join(self.content.values()).lower()
+
+    def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int) -> dict[str, list[str]]:
+        """Question terms found verbatim in at most `max_df` clauses → those clauses (RCEP, 领跑者, 1812).
+
+        Candidates are the question's words and pairs of adjacent words (揭榜+挂帅) and anything it
+        quotes; everyday words, catalog names and years never count.
+        """
+        words = self.lexicon.words(question)
+        candidates = set(words) | {a + b for a, b in itertools.pairwise(words)}
+        candidates |= set(re.findall(r"[“\"'‘「《]([^”\"'’」》]{2,20})[”\"'’」》]", question))
+        found: dict[str, list[str]] = {}
+        everything = self._content_lower
+        for term in candidates:
+            han = len(_HAN.findall(term))
+            latin = bool(_LATIN.fullmatch(term)) and len(term) >= min_latin
+            if not (han >= min_han or latin or (han >= 2 and f"“{term}”" in question.replace('"', "“"))):
+                continue
+            if term.lower() in self.lexicon.stopwords or term in self.lexicon.generic or \
+                    self.lexicon.not_rare.search(term) or any(term in n for n in self.names):
+                continue
+            if term.lower() not in everything:
+                continue
+            clauses = [k for k, text in self.content.items() if term.lower() in text.lower()]
+            if 0 < len(clauses) <= max_df:
+                found[term] = clauses
+        # a longer term subsumes the shorter ones it contains (“冲锋衣示范” vs “冲锋衣”)
+        return {t: c for t, c in found.items() if not any(t != o and t in o for o in found)}
+
+    # --- clause references ---
+
+    def named(self, text: str, primary_doc: str) -> tuple[str | None, list[Chunk]]:
+        """The clause reference a text makes (by number, section or item title) and its chunks."""
+        ref = parse_clause_ref(text, self.lexicon.references, self.sections, self.items)
+        return ref, (self.lookup(ref, primary_doc) if ref else [])
+
+    def lookup(self, ref: str, primary_doc: str) -> list[Chunk]:
+        """Chunks of the clause(s) a parsed reference names, primary document first."""
+        candidates = [ref]
+        if m := re.match(r"^(.+\))(\d)$", ref):
+            candidates.append(f"{m[1]}-{m[2]}")  # “总体要求第二条第4项” → 一(二)-4
+        docs = sorted({c.doc_id for c in self.chunks}, key=lambda d: d != primary_doc)
+        for doc_id in docs:
+            for cand in candidates:
+                exact = self.by_clause.get(f"{doc_id}:{cand}")
+                if exact and re.search(r"\d$", cand):
+                    return exact
+                inside = [c for c in self.chunks
+                          if c.doc_id == doc_id and (c.clause_id == cand or _inside(c.clause_id, cand))]
+                if inside:
+                    return inside
+        return []
+
+    # --- lexical scoring ---
+
+    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self.idf]
+        if self.bm25 is None or not known:
+            return np.zeros(len(self.chunks))
+        return np.asarray(self.bm25.get_scores(known), dtype=float)
+
+    def key_bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self.key_vocab]
+        if self.key_bm25 is None or not known:
+            return np.zeros(len(self.key_clauses))
+        return np.asarray(self.key_bm25.get_scores(known), dtype=float)
+
+
+def _inside(clause_id: str, prefix: str) -> bool:
+    """二(七)2 is inside 二(七); 二(七)12 is not inside 二(七)1."""
+    if not clause_id.startswith(prefix) or clause_id == prefix:
+        return False
+    nxt = clause_id[len(prefix)]
+    return nxt == "-" or (prefix.endswith(")") and nxt.isdigit())

@@ -1,0 +1,165 @@
+"""Questions asked the way people ask (issue 10's table), the guarantees no threshold may break,
+and the plain-language layer as retrieval keys that are never quoted as policy text."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from index.build import build_index
+from index.catalog import CorpusError
+from index.interpretations import Interpretation, load_interpretations, parse_record, save_interpretation
+from index.settings import Settings
+from rag.chain import Assistant
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cited(answer) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c.clause_id for c in answer.citations]
+
+
+@pytest.mark.parametrize(("question", "clause", "fact"), [
+    ("“领跑者”出现在哪一条?", "二(七)2", "领跑者"),
+    ("RCEP在哪条?", "二(六)1", "RCEP"),
+    ("企业办事想只跑一次，文件里有相关安排吗?", "二(三)2", "一件事"),
+    ("做家政上门服务的,文件里有说法吗?", "二(二)3", "家庭服务"),
+])
+def test_everyday_questions_reach_the_clause_that_answers(assistant: Assistant, question: str, clause: str,
+                                                          fact: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused, answer.answer
+    assert clause in _cited(answer)
+    assert fact in answer.answer
+
+
+@pytest.mark.parametrize("question", ["三门县有多少人口?", "三门县的GDP是多少?", "办理营业执照需要准备哪些材料?"])
+def test_questions_the_document_does_not_answer_are_refused_with_related_clauses(assistant: Assistant,
+                                                                                question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and not answer.citations
+    assert answer.related
+    assert "三门县市场监督管理局”" not in answer.answer
+
+
+def test_english_question_about_chief_engineers_reaches_both_clauses(assistant: Assistant) -> None:
+    answer = assistant.answer("How many enterprise chief standardization engineers will be trained, and by when?")
+    assert not answer.refused, answer.answer
+    assert "10名以上" in answer.answer and "2025" in answer.answer
+    assert answer.trace is not None
+    ranked = [h.chunk.clause_id for r in answer.trace.retrievals for h in r.hits]
+    assert {"一(二)-4", "三(二)"} <= set(ranked)
+
+
+@pytest.mark.parametrize(("question", "clause"), [
+    ("RCEP", "二(六)1"), ("领跑者是什么意思啊", "二(七)2"), ("冲锋衣行业能享受什么", "二(二)2"),
+    ("1812跟我们有关系吗", "二(二)1"), ("揭榜挂帅在哪条", "二(一)2"),
+])
+def test_a_rare_term_of_the_corpus_always_brings_its_clause_and_is_never_out_of_scope(
+        assistant: Assistant, question: str, clause: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.reason != "out_of_scope"
+    assert answer.trace is not None
+    assert clause in [h.chunk.clause_id for r in answer.trace.retrievals for h in r.hits]
+    if not answer.refused:
+        assert clause in _cited(answer)
+
+
+def test_a_rare_term_with_an_unstated_detail_is_refused_honestly_not_out_of_scope(assistant: Assistant) -> None:
+    answer = assistant.answer("冲锋衣示范产业链给多少补贴?")
+    assert answer.refused and answer.reason == "detail_not_stated"
+    assert "具体金额" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["三门县今年的天气怎么样?", "三门县有几个菜市场?", "三门县城关在哪里?"])
+def test_boilerplate_lines_never_answer_questions_that_only_name_the_county(assistant: Assistant,
+                                                                            question: str) -> None:
+    answer = assistant.answer(question)
+    boiler = {"三门县市场监督管理局", "2023年11月9日"}
+    assert not any(c.quote in boiler for c in answer.citations)
+
+
+def test_boilerplate_answers_a_question_about_the_issuer_and_date(assistant: Assistant) -> None:
+    answer = assistant.answer("这个公告是哪个单位、哪天发的?")
+    assert not answer.refused
+    assert "三门县市场监督管理局" in answer.answer and "2023年11月9日" in answer.answer
+
+
+def test_interpretation_text_is_never_quoted_as_policy(assistant: Assistant) -> None:
+    layer = load_interpretations(ROOT / "corpus")
+    view = assistant.retriever.view()
+    for question in ("办事只跑一次", "绿色环保认证怎么认准", "村里搞旅游有标准吗", "拿标准去银行贷款"):
+        for c in assistant.answer(question).citations:
+            assert c.quote in view.clause_text(c.clause_key)
+            plain = layer[c.clause_key].interpretation
+            assert c.quote not in plain or c.quote in view.clause_text(c.clause_key)
+
+
+def test_the_interpretation_layer_covers_every_clause_and_only_quotes_real_terms(seed_text: str) -> None:
+    layer = load_interpretations(ROOT / "corpus")
+    assert len(layer) == 30
+    flat = "".join(seed_text.split())
+    for record in layer.values():
+        assert len(record.phrasings) >= 2 and record.interpretation_en
+        assert all("".join(t.term.split()) in flat for t in record.terms)
+
+
+def test_a_phrasing_added_to_the_layer_becomes_a_way_to_find_its_clause(
+        corpus_copy: Path, make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(corpus_dir=corpus_copy, faq=False)
+    question = "扫一扫就知道产品按啥做的那个事"
+    build_index(settings)
+    before = Assistant(settings).answer(question)
+    record = load_interpretations(corpus_copy)["sanmen:二(七)2"]
+    updated = Interpretation(**{**record.__dict__, "phrasings": (*record.phrasings, question)})
+    save_interpretation(corpus_copy, updated)
+    report = build_index(settings)
+    assert report.changed and report.embedded >= 1  # only the new key is embedded
+    after = Assistant(settings).answer(question)
+    assert after.trace is not None and before.trace is not None
+    rank = [h.chunk.clause_id for h in after.trace.retrievals[0].hits]
+    assert rank[0] == "二(七)2"
+    assert all(c.quote in Assistant(settings).retriever.view().clause_text(c.clause_key) for c in after.citations)
+
+
+def test_a_document_without_a_layer_still_builds_and_answers(corpus_copy: Path,
+                                                             make_settings: Callable[..., Settings]) -> None:
+    shutil.rmtree(corpus_copy / "interpretations")
+    settings = make_settings(corpus_dir=corpus_copy, faq=False)
+    report = build_index(settings)
+    assert report.keys == 0
+    answer = Assistant(settings).answer("企业标准总师要培育多少名?")
+    assert "10名以上" in answer.answer
+
+
+def test_malformed_interpretation_lines_are_clear_errors(tmp_path: Path) -> None:
+    folder = tmp_path / "interpretations"
+    folder.mkdir()
+    (folder / "sanmen.jsonl").write_text('{"doc_id": "sanmen", "clause_id": "公告"}\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"sanmen\.jsonl: line 1: 'interpretation'"):
+        load_interpretations(tmp_path)
+    (folder / "sanmen.jsonl").write_text('{"doc_id": "other", "clause_id": "公告", "interpretation": "x"}\n',
+                                         encoding="utf-8")
+    with pytest.raises(CorpusError, match="does not match the file name"):
+        load_interpretations(tmp_path)
+
+
+def test_unreviewed_records_are_marked_and_saving_keeps_the_others(tmp_path: Path) -> None:
+    first = parse_record({"doc_id": "d", "clause_id": "一", "interpretation": "甲", "reviewed_by": "张三",
+                          "reviewed_at": "2026-11-29"})
+    second = parse_record({"doc_id": "d", "clause_id": "二", "interpretation": "乙"})
+    save_interpretation(tmp_path, first)
+    save_interpretation(tmp_path, second)
+    save_interpretation(tmp_path, Interpretation(**{**first.__dict__, "interpretation": "甲改"}))
+    layer = load_interpretations(tmp_path)
+    assert [r.clause_id for r in layer.values()] == ["一", "二"]
+    assert layer["d:一"].interpretation == "甲改" and layer["d:一"].reviewed
+    assert not layer["d:二"].reviewed
+    lines = (tmp_path / "interpretations" / "d.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line)["doc_id"] == "d" for line in lines)
