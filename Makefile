@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install install-dev index run serve test test-fast lint eval bench load clean
+.PHONY: install install-dev index run serve test test-fast lint eval bench load load-chat load-fair clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ eval: install
 # 20 users for 2 minutes against /api/ask on 127.0.0.1 (a server over a copy of the data dir)
 load: index
 	$(BIN)/python -m eval.load --users 20 --seconds 120 --out eval/reports/load.md
+
+# the chat through Gradio's protocol (gradio_client, 10 users x 60 s) vs POST /api/ask, appended to eval/reports/load.md
+load-chat: index
+	$(BIN)/python -m eval.load_chat --users 10 --seconds 60 --out eval/reports/load.md
+
+# 10 normal users alone, then beside 2 clients sending maximum-length questions (p95 within 2x), appended
+load-fair: index
+	$(BIN)/python -m eval.load --fairness --users 10 --hostile 2 --seconds 60 --out eval/reports/load.md
 
 # latency, cold start, index build, memory and the 1k/5k/20k scale runs → eval/reports/bench.md (~15 min)
 bench: install

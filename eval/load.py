@@ -5,6 +5,10 @@ so it can never turn into a load generator against someone else's server. Each u
 set's questions in its own rotation and waits for each answer before the next (closed loop).
 
     python -m eval.load [--url http://127.0.0.1:7860] [--users 20] [--seconds 120] [--out eval/reports/load.md]
+    python -m eval.load --fairness [--users 10] [--hostile 2] [--seconds 30]   # appends a section
+
+`--fairness` measures the normal users' p95 alone, then beside `--hostile` clients that send distinct
+maximum-length (POLICYQA_MAX_QUESTION_CHARS) questions in a loop; the goal is a p95 within 2x.
 
 Without --url it starts `python -m ui.server` on a free port over a temporary copy of the data
 directory (so the load's questions stay out of the office's question log) and stops it afterwards.
@@ -18,6 +22,7 @@ import json
 import math
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -113,15 +118,30 @@ async def _user(client: httpx.AsyncClient, url: str, questions: list[str], offse
         report.degraded += bool(body.get("degraded"))
 
 
-async def _run(url: str, users: int, seconds: float, questions: list[str], timeout: float, cap: int) -> LoadReport:
+async def _hostile(client: httpx.AsyncClient, url: str, deadline: float, length: int, seed: int,
+                   sent: list[int]) -> None:
+    """Distinct random maximum-length questions (no cache can help), back to back; any reply is fine."""
+    rng = random.Random(seed)
+    while time.monotonic() < deadline and len(sent) < 100_000:
+        question = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(length))
+        try:
+            sent.append((await client.post(f"{url}/api/ask", json={"question": question})).status_code)
+        except httpx.HTTPError:
+            sent.append(0)
+
+
+async def _run(url: str, users: int, seconds: float, questions: list[str], timeout: float, cap: int,
+               hostile: int = 0, length: int = 0, sent: list[int] | None = None) -> LoadReport:
     report = LoadReport(url=url, users=users, seconds=seconds, questions=len(questions),
                         started_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    limits = httpx.Limits(max_connections=users + hostile, max_keepalive_connections=users + hostile)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         started = time.monotonic()
         deadline = started + seconds
         step = max(1, len(questions) // max(users, 1))
-        await asyncio.gather(*(_user(client, url, questions, i * step, deadline, report, cap) for i in range(users)))
+        await asyncio.gather(*(_user(client, url, questions, i * step, deadline, report, cap) for i in range(users)),
+                             *(_hostile(client, url, deadline, length, i, sent if sent is not None else [])
+                               for i in range(hostile)))
         report.elapsed = time.monotonic() - started
     return report
 
@@ -133,6 +153,48 @@ def run_load(url: str, users: int = 20, seconds: float = 120, *, questions: list
     if not 1 <= users <= 200 or not 0 < seconds <= 3600:
         raise ValueError("users must be 1..200 and seconds 0..3600")
     return asyncio.run(_run(url.rstrip("/"), users, seconds, questions or questions_from(), timeout, max_requests))
+
+
+@dataclass
+class Fairness:
+    alone: LoadReport
+    beside: LoadReport
+    hostile: int
+    length: int
+    hostile_statuses: Counter[int]
+
+    @property
+    def ratio(self) -> float:
+        return self.beside.percentile(95) / self.alone.percentile(95) if self.alone.percentile(95) else math.inf
+
+
+def run_fairness(url: str, users: int = 10, hostile: int = 2, seconds: float = 30, length: int | None = None,
+                 timeout: float = 60.0) -> Fairness:
+    """The normal users' latency alone, then beside `hostile` clients sending maximum-length questions."""
+    check_loopback(url)
+    url = url.rstrip("/")
+    length = length or int(httpx.get(f"{url}/api/health", timeout=30).json()["max_question_chars"])
+    questions = questions_from()
+    alone = run_load(url, users, seconds, questions=questions, timeout=timeout)
+    sent: list[int] = []
+    beside = asyncio.run(_run(url, users, seconds, questions, timeout, 200_000, hostile, length, sent))
+    return Fairness(alone, beside, hostile, length, Counter(sent))
+
+
+def render_fairness(f: Fairness) -> str:
+    verdict = "met" if f.ratio <= 2 and f.alone.errors == 0 and f.beside.errors == 0 else "not met"
+    rows = [(f"{f.alone.users} normal users alone", f.alone), (f"beside {f.hostile} max-length clients", f.beside)]
+    return "\n".join([
+        "", f"## Fairness: normal users beside maximum-length questions ({datetime.now(UTC):%Y-%m-%dT%H:%M:%S+00:00})",
+        "", f"- `python -m eval.load --fairness` against {f.alone.url} (loopback), {f.alone.seconds:g} s per phase; "
+        f"the hostile clients send distinct random {f.length}-character questions back to back",
+        f"- hostile requests: {sum(f.hostile_statuses.values())} ({dict(f.hostile_statuses)}); machine load average at "
+        f"the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}", "",
+        "| normal users | requests | errors | p50 | p95 |", "|---|---:|---:|---:|---:|",
+        *[f"| {name} | {r.requests} | {r.errors} | {r.percentile(50):.0f} ms | {r.percentile(95):.0f} ms |"
+          for name, r in rows], "",
+        f"- p95 beside / alone: **{f.ratio:.2f}** (goal ≤ 2: **{verdict}**)", "",
+    ])
 
 
 def render(report: LoadReport) -> str:
@@ -163,8 +225,6 @@ def write_load_report(report: LoadReport, path: Path = REPORT) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(report), encoding="utf-8")
     return path
-
-
 
 
 @contextmanager
@@ -207,7 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--out", type=Path, default=REPORT)
+    parser.add_argument("--fairness", action="store_true", help="normal users alone, then beside --hostile clients")
+    parser.add_argument("--hostile", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.fairness:
+        return _fairness_main(args)
     if args.url:
         report = run_load(args.url, args.users, args.seconds)
     else:
@@ -218,6 +282,20 @@ def main(argv: list[str] | None = None) -> int:
     print(render(report))
     print(f"written to {path}")
     return 0 if report.errors == 0 else 1
+
+
+def _fairness_main(args: argparse.Namespace) -> int:
+    if args.url:
+        result = run_fairness(args.url, args.users, args.hostile, args.seconds)
+    else:
+        with own_server() as url:
+            run_load(url, 2, 3)  # warm-up
+            result = run_fairness(url, args.users, args.hostile, args.seconds)
+    text = render_fairness(result)
+    print(text)
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write(text)
+    return 0 if result.ratio <= 2 else 1
 
 
 if __name__ == "__main__":

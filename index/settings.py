@@ -66,3 +66,17 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+    # ---- HTTP limits and exposure of `policyqa serve` (ui/guard.py, ui/gate.py; README "Security and limits").
+    # Declared after the methods above on purpose: appended so edits at the top of this class don't collide.
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)  # every route, Gradio's too
+    body_timeout: float = Field(default=10.0, gt=0, le=600)  # seconds to send a whole request body
+    max_search_chars: int = Field(default=200, ge=10, le=100_000)  # 条文查阅 search/jump and GET /api/search
+    workers: int = Field(default=4, ge=1, le=64)  # answers computed at once, API and chat together
+    queue_size: int = Field(default=64, ge=1, le=10_000)  # Gradio events waiting before "queue full"
+    request_timeout: float = Field(default=30.0, gt=0, le=3600)  # longest wait for an answer slot (else 503)
+    cors_origins: str = ""  # comma-separated origins allowed cross-origin (none by default)
+    api_docs: bool = True  # serve /docs and /openapi.json
+    frame_ancestors: str = "'none'"  # CSP frame-ancestors; 'none' also sends X-Frame-Options: DENY
+    admin_upload_max_bytes: int = Field(default=0, ge=0, le=1024 * 1024 * 1024)  # 0: Gradio upload off
+    admin_upload_types: str = ".txt,.md,.docx,.pdf,.html"  # extensions an admin upload may have

@@ -142,24 +142,43 @@ def assert_verbatim(data: dict[str, Any], assistant: Any) -> None:
         assert c["quote"] in text, f"quote not verbatim in {c['clause_id']}: {c['quote']!r}"
 
 
-def ui_ask(url: str, question: str) -> dict[str, Any]:
-    """One chat turn through the Gradio app's own HTTP queue, as the browser sends it."""
-    config = httpx.get(f"{url}/config", timeout=30).json()
+def gradio_event(url: str, fn: str, values: Mapping[str, Any] | None = None, *, session: str | None = None,
+                 client: httpx.Client | None = None, event_data: Any = None, timeout: float = 120) -> dict[str, Any]:
+    """One event of the page (by its function's name) through Gradio's queue, as the browser sends it.
+
+    `values` by elem_id; other inputs as a fresh page sends them (states empty, defaults). Returns the
+    `process_completed` message (or the join's error body with its status when the join is refused).
+    """
+    http = client or httpx.Client(timeout=timeout)
+    config = http.get(f"{url}/config").json()
     components = {c["id"]: c for c in config["components"]}
-    box = next(i for i, c in components.items() if c.get("props", {}).get("elem_id") == "pqa-question")
-    dep = next(d for d in config["dependencies"] if [box, "submit"] in d["targets"])
-    session = uuid.uuid4().hex[:12]
-    # the other inputs as a fresh page sends them: states empty (kept server-side), radios at their defaults
-    data = [question if i == box else components[i].get("props", {}).get("value") for i in dep["inputs"]]
-    joined = httpx.post(f"{url}/gradio_api/queue/join", json={"data": data, "fn_index": dep["id"], "trigger_id": box,
-                                                               "session_hash": session, "event_data": None}, timeout=30)
-    assert joined.status_code == 200, joined.text
-    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as events:
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == fn)
+    ids = {c.get("props", {}).get("elem_id"): i for i, c in components.items()}
+    given = {ids[k]: v for k, v in (values or {}).items()}
+    data = [given[i] if i in given else components[i].get("props", {}).get("value") for i in dep["inputs"]]
+    session = session or uuid.uuid4().hex[:12]
+    body = {"data": data, "fn_index": dep["id"], "session_hash": session, "trigger_id": dep["targets"][0][0],
+            "event_data": event_data}
+    joined = http.post(f"{url}/gradio_api/queue/join", json=body)
+    if joined.status_code != 200:
+        return {"join_status": joined.status_code, "body": joined.text}
+    event_id = joined.json()["event_id"]
+    with http.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}) as events:
         for line in events.iter_lines():
             message = json.loads(line[5:]) if line.startswith("data:") else {}
-            if message.get("msg") == "process_completed":
+            if message.get("msg") == "process_completed" and message.get("event_id") == event_id:
                 return dict(message)
-    raise AssertionError("the UI never completed the turn")
+    raise AssertionError(f"the UI never completed {fn}")
+
+
+def ui_ask(url: str, question: str) -> dict[str, Any]:
+    """One chat turn through the Gradio app's own HTTP queue, as the browser sends it."""
+    return gradio_event(url, "chat", {"pqa-question": question})
+
+
+def bound_client(address: str, timeout: float = 30) -> httpx.Client:
+    """An HTTP client whose connections come from `address` (another loopback address: another client)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=timeout)
 
 
 def run_cli(args: list[Any], env: dict[str, str], stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:

@@ -71,3 +71,22 @@ def llm_endpoint() -> Iterator[tuple[FakeOpenAI, Script]]:
     script = Script()
     with FakeOpenAI(script, script.release) as api:
         yield api, script
+
+
+# ---- servers with their own settings (tests/test_security_*.py): API + Gradio on a free loopback port
+@pytest.fixture
+def start_server(built_settings: Settings, assistant):  # type: ignore[no-untyped-def]
+    """`start(bot=None, **settings_overrides) -> url`: the whole server in this process; stopped after the test."""
+    from contextlib import ExitStack
+
+    from tests.api_fixtures import live_server
+    from ui.server import build_server
+
+    stack = ExitStack()
+
+    def start(bot: object = None, **overrides: object) -> str:
+        settings = built_settings.model_copy(update=overrides)
+        return str(stack.enter_context(live_server(build_server(settings, bot or assistant))))  # type: ignore[arg-type]
+
+    yield start
+    stack.close()

@@ -227,11 +227,12 @@ def test_hostile_feedback_search_clauses_and_admin(live_url: str, assistant: Any
     for clause in ("..%2F..%2Fetc%2Fpasswd", "%00", "%3Cscript%3E", "'%20OR%201=1", "标" * 2000, "..", "%2e%2e"):
         _check(httpx.get(f"{live_url}/api/clauses/sanmen/{clause}", timeout=30), assistant, (404,))
     _check(httpx.get(f"{live_url}/api/clauses/..%2F..%2Fetc/passwd", timeout=30), assistant, (404,))
-    for header in ("", "' OR '1'='1", ADMIN_PASSWORD + "x", ADMIN_PASSWORD.upper(), "x" * 8000, ADMIN_PASSWORD[:-1]):
+    for header in ("", "' OR '1'='1", ADMIN_PASSWORD + "x", ADMIN_PASSWORD.upper(), "x" * 8000, ADMIN_PASSWORD[:-1],
+                   "%FF%FE", "%", "%e7%ae%a1"):  # wrong, then throttled (429) once this address failed too often
         _check(httpx.get(f"{live_url}/api/admin/feedback", headers={"X-Admin-Password": header}, timeout=30),
-               assistant, (401,))
+               assistant, (401, 429))
     _check(httpx.post(f"{live_url}/api/admin/reindex", headers={"X-Admin-Password": "nope"}, timeout=30),
-           assistant, (401,))
+           assistant, (401, 429))
 
 
 UI_INPUTS = ["<script>alert(1)</script>企业标准总师要培育多少名?", "[点我](javascript:alert(1)) 二维码",
@@ -242,10 +243,12 @@ UI_INPUTS = ["<script>alert(1)</script>企业标准总师要培育多少名?", "
 def test_hostile_input_through_the_gradio_ui(live_url: str, question: str) -> None:
     done = ui_ask(live_url, question)
     text = json.dumps(done, ensure_ascii=False)
-    assert done.get("success") is True and "pqa-answer" in text, text[:500]  # a rendered answer or refusal
+    expected = "pqa-answer" if len(question) <= 2000 else "字的上限"  # an answer or refusal; over the limit, a notice
+    assert done.get("success") is True and expected in text, text[:500]
     assert_no_traceback(text)
+    messages = json.dumps(done["output"]["data"][0], ensure_ascii=False)  # the chat (HTML); [1] is the text box
     for raw in ("<script", "<img", 'href="javascript', "onerror=alert"):
-        assert raw not in text.replace("&lt;img", "").replace("onerror=alert(1)&gt;", ""), raw
+        assert raw not in messages.replace("&lt;img", "").replace("onerror=alert(1)&gt;", ""), raw
 
 
 def _cli_answers(run: subprocess.CompletedProcess[bytes], assistant: Any, expected: int) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import SecretStr
@@ -109,9 +111,10 @@ def test_admin_handlers_refuse_without_login_and_reindex_reports(built_settings:
                  lambda: h.reindex(False, lambda *a, **k: None)):
         with pytest.raises(gr.Error):
             call()
-    assert h.login("nope", "zh")[0] is False
-    authed, *_rest, info = h.login("pw", "zh")
-    assert authed is True and "embedder" in info
+    desk = SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"))
+    assert asyncio.run(h.login("nope", "zh", desk))[0] is False  # type: ignore[arg-type]
+    authed, *_rest, info, session = asyncio.run(h.login("pw", "zh", desk))  # type: ignore[arg-type]
+    assert authed is True and "embedder" in info and h.auth.session_valid(session)
     message, info = h.reindex(True, lambda *a, **k: None)
     assert message.startswith("✓ index unchanged: 1 documents") and "30 chunks" in message
     _id, _rows, msg = h.save_faq(True, "", "问题", "答案", "sanmen:九(九)9", "", "x")

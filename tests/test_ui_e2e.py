@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from eval.procs import free_port as _free_port
 from index.settings import Settings
 from rag.models import Answer, Citation
+from tests.api_fixtures import live_server
 
 pytestmark = pytest.mark.slow
 
@@ -51,15 +51,6 @@ class EchoAssistant:
 
 
 
-def _launch(settings: Settings, assistant: Any) -> tuple[Any, str]:
-    from ui.app import build_app
-
-    port = _free_port()
-    demo = build_app(settings, assistant)
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    return demo, f"http://127.0.0.1:{port}/"
-
-
 @pytest.fixture(scope="module")
 def admin_settings(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     corpus = tmp_path_factory.mktemp("e2e") / "corpus"
@@ -69,14 +60,14 @@ def admin_settings(built_settings: Settings, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="module")
 def urls(admin_settings: Settings, built_settings: Settings, assistant: Any) -> Iterator[dict[str, str]]:
-    """One app with the 管理 tab, one without it (and with the echoing assistant)."""
+    """The whole server (`policyqa serve`'s app) twice: with the 管理 tab, and without it with the echoing assistant."""
+    from ui.server import build_server
+
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     assistant.answer("企业标准总师要培育多少名?")  # load the models before the browser waits on them
-    admin, admin_url = _launch(admin_settings, assistant)
-    plain, plain_url = _launch(built_settings, EchoAssistant(assistant))
-    yield {"admin": admin_url, "plain": plain_url}
-    admin.close()
-    plain.close()
+    with live_server(build_server(admin_settings, assistant)) as admin_url, \
+            live_server(build_server(built_settings, EchoAssistant(assistant))) as plain_url:
+        yield {"admin": admin_url + "/", "plain": plain_url + "/"}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +81,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     pg = context.new_page()
     pg.dialogs = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
@@ -170,6 +161,10 @@ def test_keyword_search_and_clause_jump(page: Any, urls: dict[str, str]) -> None
     page.locator("#pqa-targets").wait_for()
     page.wait_for_function("document.querySelector('#pqa-targets').innerText.includes('企业标准总师')")
     shot(page, "targets")
+    with page.expect_download() as download:
+        page.locator("#pqa-targets-csv").click()
+    assert download.value.suggested_filename == "targets.csv"
+    assert "企业标准总师" in Path(download.value.path()).read_text(encoding="utf-8-sig")
 
 
 def test_thumbs_down_with_comment_reaches_admin_and_becomes_faq(page: Any, urls: dict[str, str],
@@ -198,6 +193,9 @@ def test_thumbs_down_with_comment_reaches_admin_and_becomes_faq(page: Any, urls:
     backlog = page.locator("#pqa-backlog-table")
     assert question in backlog.inner_text()
     shot(page, "admin", "admin.png")
+    with page.expect_download() as download:
+        page.locator("#pqa-export-feedback").click()
+    assert token in Path(download.value.path()).read_text(encoding="utf-8-sig")
 
     backlog.locator("[role=gridcell]", has_text=token).first.click()
     page.locator("#pqa-add-faq").click()
@@ -232,3 +230,15 @@ def test_markup_in_questions_and_answers_is_shown_as_text(page: Any, urls: dict[
     assert XSS in answer.locator(".pqa-card mark").inner_text()
     assert XSS in page.locator("#pqa-chat").inner_text()  # the user's own bubble
     shot(page, "xss-as-text")
+    breakout = "问\n\n![probe](http://127.0.0.1:9/pqa-probe.png)\r\r[链接](http://127.0.0.1:9/)"
+    answer = ask(page, breakout)  # a blank line once ended the HTML block and the rest became Markdown
+    page.wait_for_timeout(300)
+    assert page.locator("#pqa-chat img[src*='pqa-probe']").count() == 0
+    assert page.locator("#pqa-chat a[href^='http://127.0.0.1:9']").count() == 0
+    assert "![probe](http://127.0.0.1:9/pqa-probe.png)" in answer.locator(".pqa-text").inner_text()
+
+
+def test_an_example_question_fills_the_box(page: Any, urls: dict[str, str]) -> None:
+    page.goto(urls["plain"])
+    page.get_by_text("企业可以用二维码公示产品执行标准吗?").first.click()
+    page.wait_for_function("document.querySelector('#pqa-question textarea').value.includes('二维码')")

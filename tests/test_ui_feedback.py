@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -9,6 +10,7 @@ import sqlite3
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,9 +161,9 @@ class FakeBot:
         yield replace(_answer(question), mode="llm")
 
 
-def _handlers(tmp_path: Path, *, llm: bool) -> tuple[object, FakeBot, FeedbackDB]:
+def _handlers(tmp_path: Path, *, llm: bool) -> tuple[Any, FakeBot, FeedbackDB]:
     from index.settings import Settings
-    from ui.app import ChatHandlers
+    from ui.chat import ChatHandlers
 
     extra = {"llm_base_url": "http://127.0.0.1:9", "llm_model": "m"} if llm else {}
     settings = Settings(data_dir=tmp_path, **extra)  # type: ignore[arg-type]
@@ -169,29 +171,58 @@ def _handlers(tmp_path: Path, *, llm: bool) -> tuple[object, FakeBot, FeedbackDB
     return ChatHandlers(settings, bot, db), bot, db  # type: ignore[arg-type]
 
 
-def test_a_chat_turn_streams_is_logged_and_can_be_rated(tmp_path: Path) -> None:
+def _turn(handlers: Any, question: str, chat: Any, mode: str, lang: str) -> list[Any]:
+    """Every update of one chat turn (the handler is an async generator, as Gradio runs it)."""
+    async def collect() -> list[Any]:
+        return [step async for step in handlers.respond(question, chat, mode, lang)]
+
+    return asyncio.run(collect())
+
+
+def test_a_chat_turn_shows_the_question_then_the_answer_is_logged_and_can_be_rated(tmp_path: Path) -> None:
     import gradio as gr
 
+    from ui.chat import ChatSession
+
     handlers, bot, db = _handlers(tmp_path, llm=False)
-    steps = list(handlers.respond("企业标准总师要培育多少名?", [], [], {}, "llm", "zh"))  # type: ignore[attr-defined]
+    chat = ChatSession()
+    steps = _turn(handlers, "企业标准总师要培育多少名?", chat, "llm", "zh")
     assert bot.calls == [("answer", [])]  # LLM not configured: never asked for
-    assert len(steps) > 3  # question, growing text, final cards
-    shown, _, turns, records, cleared = steps[-1]
-    assert cleared == "" and len(shown) == 2 and "pqa-card" in shown[1]["content"]
-    assert turns[0] == {"role": "user", "content": "企业标准总师要培育多少名?"}
+    assert len(steps) == 2  # the question with “thinking…”, then the answer with its cards
+    assert "pqa-question" in steps[0][0][0]["content"] and "pqa-note" in steps[0][0][1]["content"]
+    shown, cleared = steps[-1]
+    assert cleared == "" and len(shown) == 2 and "pqa-card" in shown[1]["content"] and shown == chat.shown
+    assert chat.turns[0] == {"role": "user", "content": "企业标准总师要培育多少名?"}
     [row] = db.questions()
-    assert records[1]["question_id"] == row["id"] and row["mode"] == "extractive"
-    out = handlers.rate(records, "zh", gr.LikeData(None, {"index": 1, "value": "", "liked": False}))
+    assert chat.records[1]["question_id"] == row["id"] and row["mode"] == "extractive"
+    out = handlers.rate(chat, "zh", gr.LikeData(None, {"index": 1, "value": "", "liked": False}))
     feedback_id = out[0]
     handlers.comment(feedback_id, "不够具体", "zh")
     [fb] = db.feedback()
     assert (fb["rating"], fb["comment"], fb["question"]) == (-1, "不够具体", "企业标准总师要培育多少名?")
-    assert handlers.rate(records, "zh", gr.LikeData(None, {"index": 0, "value": "", "liked": True}))[0] is None
+    assert handlers.rate(chat, "zh", gr.LikeData(None, {"index": 0, "value": "", "liked": True}))[0] is None
+    _turn(handlers, "第二问", chat, "extractive", "zh")
+    assert bot.calls[-1] == ("answer", chat.turns[:2])  # the history goes with the follow-up
+
+
+def test_a_session_keeps_a_bounded_history(tmp_path: Path) -> None:
+    from ui.chat import KEEP_MESSAGES, ChatSession
+
+    handlers, bot, _db = _handlers(tmp_path, llm=False)
+    chat = ChatSession()
+    for n in range(KEEP_MESSAGES // 2 + 5):
+        _turn(handlers, f"问题{n}", chat, "extractive", "zh")
+    assert len(chat.shown) == KEEP_MESSAGES and len(chat.turns) == KEEP_MESSAGES
+    assert len(bot.calls[-1][1]) <= KEEP_MESSAGES  # type: ignore[arg-type]
+    assert sorted(chat.records) == list(range(1, KEEP_MESSAGES, 2))  # records follow the trimmed display
+    assert "问题" + str(KEEP_MESSAGES // 2 + 4) in chat.shown[-2]["content"]
 
 
 def test_llm_mode_streams_tokens_when_configured(tmp_path: Path) -> None:
+    from ui.chat import ChatSession
+
     handlers, bot, db = _handlers(tmp_path, llm=True)
-    steps = list(handlers.respond("总师?", [], [], {}, "llm", "en"))  # type: ignore[attr-defined]
+    steps = _turn(handlers, "总师?", ChatSession(), "llm", "en")
     assert bot.calls == [("stream", "llm")]
     texts = [s[0][1]["content"] for s in steps[1:-1]]
     assert texts[-1] == '<div class="pqa-text">培育10名以上。</div>'

@@ -12,6 +12,7 @@ from index.build import load_corpus
 from index.catalog import load_catalog
 from index.chunk import chunk_clauses
 from index.settings import Settings
+from rag.lexicon import load_lexicon
 from rag.models import Answer, Citation, Related
 from rag.retrieve import IndexView
 from ui.clauses import ClauseBrowser, search_fold, tree_html
@@ -158,7 +159,7 @@ def test_to_csv_quotes_and_defuses_formulas() -> None:
 def browser() -> ClauseBrowser:
     settings = Settings()
     _docs, clauses = load_corpus(settings)
-    view = IndexView.build("test", chunk_clauses(clauses, 512))
+    view = IndexView.build("test", chunk_clauses(clauses, 512), load_lexicon(settings.lexicon_dir))
     documents = {d.doc_id: d for d in load_catalog(settings.corpus_dir)}
     return ClauseBrowser(lambda: view, documents, "sanmen")
 

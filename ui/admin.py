@@ -1,32 +1,38 @@
 """The 管理 tab (office only): login, feedback + backlog with CSV, FAQ CRUD, re-index.
 
 Hiding the panel is cosmetic; every handler re-checks the session's login state on the server,
-because Gradio endpoints can be called without the page.
+because Gradio endpoints can be called without the page. Logins go through `AdminAuth` (throttled per
+address and globally, never a sleep in a worker); CSV exports are one-time links from memory that only
+a logged-in session gets (ui/exports.py).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+import anyio
 import gradio as gr
 
 from index.build import BuildLockedError, build_index
 from index.settings import Settings
 from index.store import Store
 from rag.chain import Assistant
-from ui.auth import check_password
-from ui.browse import export_file
+from ui.assets import DOWNLOAD_JS, SESSION_JS
+from ui.auth import AdminAuth
+from ui.browse import download_link
+from ui.exports import Exports
 from ui.faq_store import FaqError, FaqStore, parse_list
 from ui.feedback import BACKLOG_COLUMNS, FEEDBACK_COLUMNS, FeedbackDB
-from ui.format import to_csv
+from ui.format import esc, to_csv
 from ui.i18n import Translator, t
+from ui.throttle import retry_after
 
 FEEDBACK_HEADERS = ["时间", "评价", "问题", "说明", "回答", "条款"]
 BACKLOG_HEADERS = ["时间", "问题", "原因", "说明", "问题ID"]
 FAQ_HEADERS = ["ID", "问题", "条款", "相似问法", "编辑人", "编辑时间"]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+MAX_FIELD_CHARS = 20_000
 
 
 def short_time(iso: str) -> str:
@@ -51,26 +57,42 @@ def require(authed: bool) -> None:
         raise gr.Error("请先登录 / please log in")
 
 
+def field(value: Any) -> str:
+    """A text box's value as the handler may use it: a string, at most MAX_FIELD_CHARS."""
+    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else ""
+
+
 class AdminHandlers:
-    def __init__(self, settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStore) -> None:
+    def __init__(self, settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStore,
+                 auth: AdminAuth | None = None, exports: Exports | None = None) -> None:
         self.settings, self.bot, self.db, self.faq = settings, bot, db, faq
+        self.auth = auth or AdminAuth(settings.admin_password)
+        self.exports = exports if exports is not None else Exports()
 
     def tables(self) -> tuple[Any, ...]:
-        """Feedback, backlog (both newest first, with CSV files) and the FAQ list."""
-        fb = self.db.feedback()
+        """Feedback, backlog (both newest first) and the FAQ list."""
         fb_rows = [[short_time(r["created_at"]), "赞 +1" if r["rating"] > 0 else "踩 -1", r["question"],
-                    r["comment"] or "", clip(r["answer"]), clause_list(r["citations"])] for r in fb]
-        bl = self.db.backlog()
-        bl_rows = [[short_time(r["created_at"]), r["question"], r["why"], r["comment"], r["question_id"]] for r in bl]
-        fb_csv = export_file("feedback.csv", to_csv(FEEDBACK_COLUMNS, [[r[c] for c in FEEDBACK_COLUMNS] for r in fb]))
-        bl_csv = export_file("backlog.csv", to_csv(BACKLOG_COLUMNS, [[r[c] for c in BACKLOG_COLUMNS] for r in bl]))
-        return fb_rows, fb_csv, bl_rows, bl_csv, self.faq_rows()
+                    r["comment"] or "", clip(r["answer"]), clause_list(r["citations"])] for r in self.db.feedback()]
+        bl_rows = [[short_time(r["created_at"]), r["question"], r["why"], r["comment"], r["question_id"]]
+                   for r in self.db.backlog()]
+        return fb_rows, bl_rows, self.faq_rows()
+
+    def export_feedback(self, authed: bool) -> str:
+        """A one-time link to the feedback CSV, for a logged-in session only."""
+        require(authed)
+        rows = [[r[c] for c in FEEDBACK_COLUMNS] for r in self.db.feedback()]
+        return self.exports.issue("feedback.csv", to_csv(FEEDBACK_COLUMNS, rows))
+
+    def export_backlog(self, authed: bool) -> str:
+        require(authed)
+        rows = [[r[c] for c in BACKLOG_COLUMNS] for r in self.db.backlog()]
+        return self.exports.issue("backlog.csv", to_csv(BACKLOG_COLUMNS, rows))
 
     def faq_rows(self) -> list[list[Any]]:
         try:
             entries = self.faq.list()
         except FaqError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(esc(exc))
             return []
         return [[e.id, e.question, "、".join(e.clauses), len(e.paraphrases), e.edited_by, short_time(e.edited_at)]
                 for e in entries]
@@ -79,20 +101,29 @@ class AdminHandlers:
         try:
             info = Store(self.settings).info()
         except Exception as exc:  # no index yet, Chroma unreachable: say so instead of failing the tab
-            return f"⚠ {exc}"
-        return (f"| index | |\n|---|---|\n| collection | `{info.name}` |\n| embedder | `{info.embedder}` |\n"
-                f"| chunker | `{info.chunker}` ({info.chunk_tokens} tokens) |\n| chunks | {info.chunks} |\n"
-                f"| built at | {short_time(info.built_at)} |\n| build time | {info.build_seconds:.2f} s |")
+            return f'<div class="pqa-note">⚠ {esc(exc)}</div>'
+        rows = [("collection", info.name), ("embedder", info.embedder),
+                ("chunker", f"{info.chunker} ({info.chunk_tokens} tokens)"), ("chunks", info.chunks),
+                ("built at", short_time(info.built_at)), ("build time", f"{info.build_seconds:.2f} s")]
+        cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+        return f'<table class="pqa-index">{cells}</table>'
 
-    def login(self, password: str, lang: str) -> tuple[Any, ...]:
-        if not check_password(self.settings.admin_password, password):
-            time.sleep(1.0)  # slows guessing; the constant-time compare hides the rest
-            return (False, gr.update(), gr.update(visible=False), t(lang, "login_bad"), "",
-                    *[gr.update()] * 6)
-        return (True, gr.update(visible=False), gr.update(visible=True), "", "", *self.tables(), self.index_info())
+    async def login(self, password: Any, lang: str, request: gr.Request) -> tuple[Any, ...]:
+        """Throttled check (ui/throttle.py) without blocking a worker; the right password opens the panel."""
+        client = getattr(request, "client", None)
+        verdict = self.auth.attempt(getattr(client, "host", None), [password] if isinstance(password, str) else [])
+        if not verdict.ok:
+            message = t(lang, "login_wait").format(s=retry_after(verdict.wait)) if verdict.wait else \
+                t(lang, "login_bad")
+            return (False, gr.update(), gr.update(visible=False), message, "", *[gr.update()] * 4, "")
+        tables = await anyio.to_thread.run_sync(self.tables)
+        info = await anyio.to_thread.run_sync(self.index_info)
+        return (True, gr.update(visible=False), gr.update(visible=True), "", "", *tables, info,
+                self.auth.open_session())
 
-    def logout(self) -> tuple[Any, ...]:
-        return False, gr.update(visible=True), gr.update(visible=False)
+    def logout(self, session: Any) -> tuple[Any, ...]:
+        self.auth.close_session(session if isinstance(session, str) else None)
+        return False, gr.update(visible=True), gr.update(visible=False), ""
 
     def refresh(self, authed: bool) -> tuple[Any, ...]:
         require(authed)
@@ -117,14 +148,16 @@ class AdminHandlers:
         require(authed)
         row = evt.row_value or []
         try:
-            e = self.faq.get(str(row[0]))
+            e = self.faq.get(str(row[0])[:100])
         except (FaqError, IndexError) as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(esc(exc)) from exc
         return e.id, e.question, e.answer, ", ".join(e.clauses), "\n".join(e.paraphrases), ""
 
     def save_faq(self, authed: bool, entry_id: str, question: str, answer: str, clauses: str, paraphrases: str,
                  editor: str) -> tuple[Any, ...]:
         require(authed)
+        entry_id, question, answer, editor = field(entry_id), field(question), field(answer), field(editor)
+        clauses, paraphrases = field(clauses), field(paraphrases)
         keys = parse_list(clauses)
         unknown = [k for k in keys if k not in self.bot.retriever.view().by_clause]
         try:
@@ -134,16 +167,17 @@ class AdminHandlers:
             entry = self.faq.edit(entry_id, *args, edited_by=editor) if entry_id else \
                 self.faq.add(*args, edited_by=editor)
         except FaqError as exc:
-            return gr.update(), gr.update(), f"⚠ {exc}"
-        return entry.id, self.faq_rows(), f"✓ {entry.id} 已保存 / saved"
+            return gr.update(), gr.update(), f"⚠ {esc(exc)}"
+        return entry.id, self.faq_rows(), f"✓ {esc(entry.id)} 已保存 / saved"
 
     def delete_faq(self, authed: bool, entry_id: str) -> tuple[Any, ...]:
         require(authed)
+        entry_id = field(entry_id)
         try:
             self.faq.delete(entry_id)
         except FaqError as exc:
-            return gr.update(), gr.update(), f"⚠ {exc}"
-        return "", self.faq_rows(), f"✓ {entry_id} 已删除 / deleted"
+            return gr.update(), gr.update(), f"⚠ {esc(exc)}"
+        return "", self.faq_rows(), f"✓ {esc(entry_id)} 已删除 / deleted"
 
     def reindex(self, authed: bool, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         require(authed)
@@ -151,19 +185,20 @@ class AdminHandlers:
         try:
             report = build_index(self.settings, progress=lambda done, total: progress((done, total), desc="embedding"))
         except BuildLockedError as exc:
-            return f"⚠ {exc}", self.index_info()
+            return f"⚠ {esc(exc)}", self.index_info()
         state = "rebuilt" if report.changed else "unchanged"
         return (f"✓ index {state}: {report.documents} documents, {report.clauses} clauses, {report.chunks} chunks, "
                 f"{report.embedded} embedded, {report.reused} reused, {report.seconds:.2f} s", self.index_info())
 
 
 def build_admin(settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStore, tr: Translator,
-                lang: gr.Radio) -> None:
-    h = AdminHandlers(settings, bot, db, faq)
+                lang: gr.Radio, auth: AdminAuth | None = None, exports: Exports | None = None) -> None:
+    h = AdminHandlers(settings, bot, db, faq, auth, exports)
     authed, picked = gr.State(False), gr.State(None)
     with gr.Column(visible=True, elem_id="pqa-login-box") as login_box:
-        password = tr.add(gr.Textbox(type="password", label=t("zh", "password"), elem_id="pqa-password"),
-                          label="password")
+        password = tr.add(gr.Textbox(type="password", label=t("zh", "password"), max_length=1024,
+                                     elem_id="pqa-password"), label="password")
+        session = gr.Textbox(visible="hidden", elem_id="pqa-admin-session")
         login = tr.add(gr.Button(t("zh", "login"), variant="primary", elem_id="pqa-login"), value="login")
         login_msg = gr.Markdown(elem_id="pqa-login-msg")
     with gr.Column(visible=False, elem_id="pqa-admin-panel") as panel:
@@ -179,13 +214,13 @@ def build_admin(settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStor
                 fb = gr.Dataframe(headers=FEEDBACK_HEADERS, value=[], type="array", interactive=False, wrap=True,
                                   max_height=320, column_widths=["14%", "7%", "20%", "18%", "29%", "12%"],
                                   elem_id="pqa-feedback-table")
-                fb_csv = tr.add(gr.DownloadButton(t("zh", "export_feedback"), size="sm"), label="export_feedback")
+                fb_csv, fb_link = download_link(tr, "export_feedback", "pqa-export-feedback")
                 tr.add(gr.Markdown(t("zh", "backlog_title")), value="backlog_title")
                 bl = gr.Dataframe(headers=BACKLOG_HEADERS, value=[], type="array", interactive=False, wrap=True,
                                   max_height=320, column_widths=["16%", "34%", "18%", "24%", "8%"],
                                   elem_id="pqa-backlog-table")
                 with gr.Row():
-                    bl_csv = tr.add(gr.DownloadButton(t("zh", "export_backlog"), size="sm"), label="export_backlog")
+                    bl_csv, bl_link = download_link(tr, "export_backlog", "pqa-export-backlog")
                     to_faq = tr.add(gr.Button(t("zh", "add_faq"), size="sm", variant="primary",
                                               elem_id="pqa-add-faq"), value="add_faq")
             with gr.Tab(t("zh", "tab_faq"), id="faq") as tab:
@@ -215,15 +250,21 @@ def build_admin(settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStor
                                  value="reindex")
                 reindex_msg = gr.Markdown(elem_id="pqa-reindex-msg")
 
-    loaded = [fb, fb_csv, bl, bl_csv, faq_table, info]
-    for event in (password.submit, login.click):
-        event(h.login, [password, lang], [authed, login_box, panel, login_msg, password, *loaded], **PRIVATE)
-    logout.click(h.logout, None, [authed, login_box, panel], **PRIVATE)
+    loaded = [fb, bl, faq_table, info]
+    gr.on([password.submit, login.click], h.login, [password, lang],
+          [authed, login_box, panel, login_msg, password, *loaded, session], concurrency_limit=None,
+          **PRIVATE).then(None, [session], None, js=SESSION_JS, **PRIVATE)
+    logout.click(h.logout, [session], [authed, login_box, panel, session], **PRIVATE).then(
+        None, [session], None, js=SESSION_JS, **PRIVATE)
     refresh.click(h.refresh, [authed], loaded, **PRIVATE)
+    fb_csv.click(h.export_feedback, [authed], [fb_link], **PRIVATE).then(None, [fb_link], None, js=DOWNLOAD_JS,
+                                                                         **PRIVATE)
+    bl_csv.click(h.export_backlog, [authed], [bl_link], **PRIVATE).then(None, [bl_link], None, js=DOWNLOAD_JS,
+                                                                        **PRIVATE)
     bl.select(h.pick_backlog, [authed], [picked], **PRIVATE)
     to_faq.click(h.backlog_to_faq, [authed, picked], [tabs, faq_id, fq, fa, fc, fp, faq_msg], **PRIVATE)
     faq_table.select(h.pick_faq, [authed], [faq_id, fq, fa, fc, fp, faq_msg], **PRIVATE)
     save.click(h.save_faq, [authed, faq_id, fq, fa, fc, fp, editor], [faq_id, faq_table, faq_msg], **PRIVATE)
     new.click(lambda: ("", "", "", "", "", ""), None, [faq_id, fq, fa, fc, fp, faq_msg], **PRIVATE)
     delete.click(h.delete_faq, [authed, faq_id], [faq_id, faq_table, faq_msg], **PRIVATE)
-    reindex.click(h.reindex, [authed], [reindex_msg, info], **PRIVATE)
+    reindex.click(h.reindex, [authed], [reindex_msg, info], concurrency_limit=1, **PRIVATE)

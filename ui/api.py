@@ -1,11 +1,16 @@
 """The HTTP API: REST for programs (/api), OpenAI-compatible chat (/v1, ui/api_openai.py), OpenAPI at /docs.
 
 Limits: a question may hold at most `POLICYQA_MAX_QUESTION_CHARS` characters (default 2000) after
-trimming, else 413 `question_too_long`; a body over 256 KiB is refused with 413 `body_too_large`
-before it is parsed; `history` holds at most 50 turns of at most 20,000 characters each. Malformed
-JSON and wrong types are 422 (invalid UTF-8: 400). Every error is JSON
-`{"error": {"code", "message", "type"}}` and never carries a traceback or a secret. Admin endpoints
-need the `X-Admin-Password` header (POLICYQA_ADMIN_PASSWORD, compared in constant time).
+trimming, else 413 `question_too_long` (a search: `POLICYQA_MAX_SEARCH_CHARS`, default 200); a body
+over `POLICYQA_MAX_BODY_BYTES` (256 KiB) is refused with 413 `body_too_large` before it is parsed, and
+one not sent within `POLICYQA_BODY_TIMEOUT` with 408 (ui/guard.py, for every route); `history` holds
+at most 50 turns of at most 20,000 characters each. Answers wait at most `POLICYQA_REQUEST_TIMEOUT`
+for a slot (else 503 `busy`). Malformed JSON and wrong types are 422 (invalid UTF-8: 400). Every error
+is JSON `{"error": {"code", "message", "type"}}` and never carries a traceback or a secret.
+
+Admin endpoints need the `X-Admin-Password` header (POLICYQA_ADMIN_PASSWORD, compared in constant
+time; a non-ASCII password percent-encoded as UTF-8). Wrong passwords are throttled per client address
+and globally: a throttled attempt is 429 with Retry-After and is not checked.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from typing import Any
 import anyio
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, StrictStr
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.build import BuildLockedError, build_index
 from index.settings import Settings
@@ -34,58 +39,28 @@ from ui.api_service import (
     clean_text,
     error_response,
 )
-from ui.auth import admin_enabled, check_password
+from ui.auth import SESSION_TTL, AdminAuth, header_candidates
+from ui.gate import AnswerGate, Busy
+from ui.throttle import retry_after
+from ui.uploads import COOKIE
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-class BodyLimit:
-    """Refuse oversized bodies on /api and /v1 before anything parses them (a 1 MB paste is a 413)."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope["path"]).startswith(("/api/", "/v1/")):
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > self.limit:
-            await self._refuse(scope, receive, send)
-            return
-        seen, refused = 0, False
-
-        async def counted() -> Message:
-            """Past the limit (chunked bodies): answer 413 now and tell the app the client left."""
-            nonlocal seen, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                refused = True
-                await self._refuse(scope, receive, send)
-                return {"type": "http.disconnect"}
-            return message
-
-        async def guarded(message: Message) -> None:
-            if not refused:  # the app's own reply to the cut-off body is dropped
-                await send(message)
-
-        await self.app(scope, counted, guarded)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"request body over {self.limit} bytes; questions are limited in characters (see /docs)"
-        await error_response(413, "body_too_large", message)(scope, receive, send)
+class SessionBody(BaseModel):
+    token: StrictStr = Field(max_length=200)
 
 
 def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @api.exception_handler(Busy)
+    async def _busy(_: Request, exc: Busy) -> JSONResponse:
+        return error_response(503, "busy", str(exc), {"Retry-After": "5"})
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -113,18 +88,30 @@ def _add_error_handlers(api: FastAPI) -> None:
         return error_response(500, "internal_error", "internal error; the server log has the details")
 
 
-def build_api(settings: Settings, assistant: Assistant) -> FastAPI:
-    """The API app; `ui.server` mounts the Gradio UI on it so both share one Assistant."""
-    svc = Service(settings, assistant)
-    api = FastAPI(title="policyqa API", version="1", description=__doc__)
-    api.add_middleware(BodyLimit)
+def build_api(settings: Settings, assistant: Assistant, *, gate: AnswerGate | None = None,
+              auth: AdminAuth | None = None) -> FastAPI:
+    """The API app; `ui.server` mounts the Gradio UI on it so both share one Assistant, gate and login."""
+    svc = Service(settings, assistant, gate)
+    auth = auth or AdminAuth(settings.admin_password)
+    docs = settings.api_docs
+    api = FastAPI(title="policyqa API", version="1", description=__doc__, docs_url="/docs" if docs else None,
+                  redoc_url="/redoc" if docs else None, openapi_url="/openapi.json" if docs else None)
     api.state.service = svc
     _add_error_handlers(api)
 
-    def admin(x_admin_password: str | None = Header(None, description="the admin password")) -> None:
-        if not admin_enabled(settings.admin_password):
+    async def admin(request: Request, x_admin_password: str | None = Header(
+            None, description="the admin password; a non-ASCII one percent-encoded as UTF-8")) -> None:
+        if not auth.enabled:
             raise ApiError(403, "admin_disabled", "admin endpoints are off (set POLICYQA_ADMIN_PASSWORD)")
-        if not check_password(settings.admin_password, x_admin_password):
+        if not x_admin_password:
+            raise ApiError(401, "unauthorized", "a valid X-Admin-Password header is required")
+        verdict = auth.attempt(request.client.host if request.client else None,  # cheap: on the event loop
+                               header_candidates(x_admin_password))
+        if verdict.wait:
+            raise ApiError(429, "too_many_attempts", f"too many wrong passwords from this address; retry in "
+                                                     f"{retry_after(verdict.wait)} s",
+                           {"Retry-After": str(retry_after(verdict.wait))})
+        if not verdict.ok:
             raise ApiError(401, "unauthorized", "a valid X-Admin-Password header is required")
 
     @api.post("/api/ask", response_model=None, responses={200: {"model": AnswerOut}})
@@ -139,10 +126,12 @@ def build_api(settings: Settings, assistant: Assistant) -> FastAPI:
         return await svc.run(svc.clause, doc_id, clause_id)
 
     @api.get("/api/search")
-    async def search(q: str = Query(..., description="keywords or a clause reference; same length limit"),
+    async def search(q: str = Query(..., description="keywords or a clause reference; at most "
+                                                   "POLICYQA_MAX_SEARCH_CHARS (200) characters"),
                      limit: int = Query(10, ge=1, le=50)) -> dict[str, Any]:
         """Provision lookup: clauses containing every keyword, then by relevance."""
-        return await svc.run(svc.search, svc.question(q), limit)
+        query = svc.search_query(q)
+        return await svc.gate.run(svc.search, query, limit, size=len(query))
 
     @api.get("/api/health")
     async def health() -> JSONResponse:
@@ -174,6 +163,23 @@ def build_api(settings: Settings, assistant: Assistant) -> FastAPI:
             raise ApiError(409, "build_running", str(exc)) from exc
         return {"collection": report.collection, "changed": report.changed, "chunks": report.chunks,
                 "embedded": report.embedded, "seconds": round(report.seconds, 3)}
+
+    @api.post("/api/admin/session", status_code=204, include_in_schema=False)
+    async def admin_session(body: SessionBody, request: Request) -> Response:
+        """The 管理 tab, after a login, trades its session token for an HttpOnly cookie (the upload hook)."""
+        if not auth.session_valid(body.token):
+            raise ApiError(401, "unauthorized", "no such admin session")
+        response = Response(status_code=204)
+        response.set_cookie(COOKIE, body.token, max_age=int(SESSION_TTL), path="/", httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    @api.delete("/api/admin/session", status_code=204, include_in_schema=False)
+    async def admin_session_end(request: Request) -> Response:
+        auth.close_session(request.cookies.get(COOKIE))
+        response = Response(status_code=204)
+        response.delete_cookie(COOKIE, path="/")
+        return response
 
     add_openai_routes(api, svc)
 

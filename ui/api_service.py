@@ -25,12 +25,13 @@ from rag.chain import Assistant
 from rag.models import Answer
 from rag.normalize import normalize
 from ui.feedback import FeedbackDB
+from ui.gate import AnswerGate
 
 log = logging.getLogger(__name__)
 
 MAX_HISTORY_TURNS = 50
 MAX_TURN_CHARS = 20_000
-WORKERS = 4  # answers are CPU-bound: more threads only add latency on a small machine
+LIGHT_WORKERS = 4  # health, clause lookups, feedback writes: never behind the answers' gate
 LLM_PROBE_SECONDS = 30.0
 DEGRADED_WARNING = "语义检索暂不可用,本回答仅依据关键词检索(BM25)。Dense search is unavailable; keyword (BM25) only."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -41,15 +42,16 @@ _BLANK = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 class ApiError(Exception):
     """A 4xx/5xx with a stable machine-readable code and a message a person can act on."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """The one error shape, close to OpenAI's so its clients show `message`."""
     kind = "invalid_request_error" if status < 500 else "server_error"
-    return JSONResponse({"error": {"code": code, "message": message, "type": kind}}, status_code=status)
+    return JSONResponse({"error": {"code": code, "message": message, "type": kind}}, status_code=status,
+                        headers=headers)
 
 
 class Turn(BaseModel):
@@ -111,27 +113,36 @@ def answer_dict(answer: Answer, question_id: int | None = None) -> dict[str, Any
 
 
 class Service:
-    """The one Assistant, the feedback DB, settings and a worker limit, behind plain methods."""
+    """The one Assistant, the feedback DB, settings and the answer gate, behind plain methods.
 
-    def __init__(self, settings: Settings, assistant: Assistant) -> None:
+    Answers and retrieval take a slot of the shared `AnswerGate` (ui/gate.py); light work (health,
+    clause lookups, feedback writes) runs on its own small limiter so it never waits behind answers.
+    """
+
+    def __init__(self, settings: Settings, assistant: Assistant, gate: AnswerGate | None = None) -> None:
         self.settings, self.bot = settings, assistant
         self.db = FeedbackDB.for_data_dir(settings.data_dir)
-        self.limiter = anyio.CapacityLimiter(WORKERS)
+        self.gate = gate or AnswerGate.for_settings(settings)
+        self.light = anyio.CapacityLimiter(LIGHT_WORKERS)
         self._llm_probe: tuple[float, bool] | None = None
         self._takes_mode = "mode" in inspect.signature(assistant.answer).parameters
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+        """Light work (lookups, DB writes, health) in a thread of its own limiter."""
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self.light)
 
-    def question(self, text: str) -> str:
+    def question(self, text: str, limit: int | None = None, setting: str = "POLICYQA_MAX_QUESTION_CHARS") -> str:
         text = clean_text(text, "question")
-        limit = self.settings.max_question_chars
+        limit = limit or self.settings.max_question_chars
         if not _BLANK.sub("", text):
             raise ApiError(422, "empty_question", "the question is empty; ask e.g. “企业标准总师要培育多少名?”")
         if len(text.strip()) > limit:
-            raise ApiError(413, "question_too_long", f"the question has {len(text.strip())} characters; "
-                                                     f"the limit is {limit} (POLICYQA_MAX_QUESTION_CHARS)")
+            raise ApiError(413, "question_too_long", f"the text has {len(text.strip())} characters; "
+                                                     f"the limit is {limit} ({setting})")
         return text
+
+    def search_query(self, text: str) -> str:
+        return self.question(text, self.settings.max_search_chars, "POLICYQA_MAX_SEARCH_CHARS")
 
     def mode(self, mode: str | None) -> str | None:
         if mode == "llm" and not self.settings.llm_configured:
@@ -156,7 +167,7 @@ class Service:
     async def ask(self, question: str, history: list[dict[str, str]], mode: str | None) -> tuple[Answer, int | None]:
         question = self.question(question)
         turns = [{"role": t["role"], "content": clean_text(t["content"], "history")} for t in history]
-        answer = await self.run(self.answer, question, turns, self.mode(mode))
+        answer = await self.gate.run(self.answer, question, turns, self.mode(mode), size=len(question.strip()))
         return answer, await self.run(self.log, answer)
 
     def llm_reachable(self) -> bool | None:
@@ -194,7 +205,8 @@ class Service:
                "reachable": self.llm_reachable()}
         status = "ok" if index["loaded"] and chroma else ("degraded" if index["loaded"] else "unavailable")
         body = {"status": status, "index": index, "chroma_reachable": chroma, "llm": llm,
-                "embedding": self.settings.embedding, "max_question_chars": self.settings.max_question_chars}
+                "embedding": self.settings.embedding, "max_question_chars": self.settings.max_question_chars,
+                "answers": {"in_progress": self.gate.busy, "workers": self.gate.workers}}
         return (200 if index["loaded"] else 503), body
 
     def clause(self, doc_id: str, clause_id: str) -> dict[str, Any]:

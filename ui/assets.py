@@ -91,3 +91,25 @@ if (!window.__pqaWired) {
   }, true);
 }
 """
+
+# After an export handler put a one-time link (ui/exports.py) in a hidden box: download it in place.
+DOWNLOAD_JS = r"""
+(url) => {
+  if (url) {
+    const a = document.createElement('a');
+    a.href = url; a.download = ''; a.rel = 'noopener';
+    document.body.appendChild(a); a.click(); a.remove();
+  }
+  return [];
+}
+"""
+
+# After a login (token) or logout (empty): the server sets or clears the HttpOnly admin cookie that the
+# upload hook checks (ui/uploads.py); the token never goes into document.cookie.
+SESSION_JS = r"""
+(token) => {
+  fetch('api/admin/session', {method: token ? 'POST' : 'DELETE', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json'}, body: token ? JSON.stringify({token}) : null}).catch(() => {});
+  return [];
+}
+"""

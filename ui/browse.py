@@ -1,10 +1,12 @@
-"""The 条文查阅 tab: clause tree, jump by number, keyword search, and the targets table with CSV export."""
+"""The 条文查阅 tab: clause tree, jump by number, keyword search, and the targets table with CSV export.
+
+Jump and search texts are limited to `POLICYQA_MAX_SEARCH_CHARS`; the CSV is made when asked for and
+downloaded once from memory (ui/exports.py), never written to a temp directory.
+"""
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -12,7 +14,10 @@ import gradio as gr
 from index.models import Chunk
 from index.settings import Settings
 from rag.chain import Assistant
+from ui.assets import DOWNLOAD_JS
 from ui.clauses import ClauseBrowser
+from ui.exports import Exports
+from ui.format import esc
 from ui.i18n import STRINGS, Translator, t
 
 TARGET_HEADERS = ["指标", "数值", "年份", "条款"]
@@ -23,13 +28,21 @@ class BrowseParts:
     browser: ClauseBrowser
     inner_tabs: gr.Tabs
     detail: gr.HTML
+    tree: gr.HTML
 
 
-def export_file(name: str, text: str) -> str:
-    """A CSV written for download (utf-8 with BOM so Excel shows Chinese); Gradio copies it to its cache."""
-    path = Path(tempfile.mkdtemp(prefix="policyqa-")) / name
-    path.write_text(text, encoding="utf-8-sig")
-    return str(path)
+def download_link(tr: Translator, key: str, elem_id: str, **kwargs: Any) -> tuple[gr.Button, gr.Textbox]:
+    """A button and the hidden box its handler fills with a one-time link; the page then downloads it."""
+    button = tr.add(gr.Button(t("zh", key), size="sm", elem_id=elem_id, **kwargs), value=key)
+    link = gr.Textbox(visible="hidden", elem_id=f"{elem_id}-link")
+    return button, link
+
+
+def too_long(text: str, limit: int, lg: str) -> str | None:
+    """The notice for a jump/search text over the limit (None when it is fine)."""
+    if len(text.strip()) <= limit:
+        return None
+    return f'<div class="pqa-empty">{esc(t(lg, "search_too_long").format(n=len(text.strip()), limit=limit))}</div>'
 
 
 def target_rows(chunks: list[Chunk], primary_doc: str) -> tuple[list[list[Any]], str] | None:
@@ -44,20 +57,24 @@ def target_rows(chunks: list[Chunk], primary_doc: str) -> tuple[list[list[Any]],
     return table, targets_csv(targets)
 
 
-def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Radio) -> BrowseParts:
+def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Radio,
+                 exports: Exports | None = None) -> BrowseParts:
+    exports = exports if exports is not None else Exports()
+    limit = settings.max_search_chars
     browser = ClauseBrowser(bot.retriever.view, bot.documents, settings.primary_doc)
     with gr.Tabs(selected="clauses", elem_id="pqa-browse-tabs") as inner:
         with gr.Tab(t("zh", "tab_clauses"), id="clauses", elem_id="pqa-tab-clauses") as clauses_tab:
             tr.add(clauses_tab, label="tab_clauses")
             with gr.Row():
                 with gr.Column(scale=2, min_width=300):
-                    jump = tr.add(gr.Textbox(label=t("zh", "jump"), placeholder=t("zh", "jump_ph"),
+                    jump = tr.add(gr.Textbox(label=t("zh", "jump"), placeholder=t("zh", "jump_ph"), max_length=limit,
                                              submit_btn=t("zh", "jump_btn"), elem_id="pqa-jump"),
                                   label="jump", placeholder="jump_ph", submit_btn="jump_btn")
                     search = tr.add(gr.Textbox(label=t("zh", "search"), placeholder=t("zh", "search_ph"),
+                                               max_length=limit,
                                                submit_btn=t("zh", "search_btn"), elem_id="pqa-search"),
                                     label="search", placeholder="search_ph", submit_btn="search_btn")
-                    tree = gr.HTML(lambda: browser.tree(STRINGS["zh"]), js_on_load=None, elem_id="pqa-tree")
+                    tree = gr.HTML(browser.tree(STRINGS["zh"]), js_on_load=None, elem_id="pqa-tree")
                     tr.add_fn(tree, lambda lg: browser.tree(STRINGS[lg]))
                 with gr.Column(scale=3):
                     detail = gr.HTML(f'<div class="pqa-empty">{t("zh", "pick_clause")}</div>', js_on_load=None,
@@ -67,24 +84,30 @@ def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Ra
             targets_note = gr.Markdown()
             targets = gr.Dataframe(headers=TARGET_HEADERS, value=[], interactive=False, wrap=True, type="array",
                                    elem_id="pqa-targets")
-            targets_csv = tr.add(gr.DownloadButton(t("zh", "targets_export"), visible=False,
-                                                   elem_id="pqa-targets-csv"), label="targets_export")
+            targets_csv, targets_link = download_link(tr, "targets_export", "pqa-targets-csv", visible=False)
 
-    def do_jump(text: str, lg: str) -> str:
-        return browser.jump(text or "", STRINGS[lg])
+    def do_jump(text: Any, lg: str) -> str:
+        text = text if isinstance(text, str) else ""
+        return too_long(text, limit, lg) or browser.jump(text, STRINGS[lg])
 
-    def do_search(query: str, lg: str) -> str:
-        return browser.search(query or "", STRINGS[lg])
+    def do_search(query: Any, lg: str) -> str:
+        query = query if isinstance(query, str) else ""
+        return too_long(query, limit, lg) or browser.search(query, STRINGS[lg])
 
     def load_targets(lg: str) -> tuple[Any, ...]:
         rows = target_rows(browser.view.chunks, settings.primary_doc)
         if rows is None:
             return t(lg, "targets_missing"), [], gr.update(visible=False)
-        table, csv_text = rows
-        path = export_file("targets.csv", csv_text)
-        return "", table, gr.update(value=path, visible=bool(table))
+        return "", rows[0], gr.update(visible=bool(rows[0]))
 
-    jump.submit(do_jump, [jump, lang], [detail], api_visibility="private", show_progress="hidden")
-    search.submit(do_search, [search, lang], [detail], api_visibility="private", show_progress="hidden")
-    targets_tab.select(load_targets, [lang], [targets_note, targets, targets_csv], api_visibility="private")
-    return BrowseParts(browser, inner, detail)
+    def export_targets() -> str:
+        rows = target_rows(browser.view.chunks, settings.primary_doc)
+        return exports.issue("targets.csv", rows[1]) if rows else ""
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    jump.submit(do_jump, [jump, lang], [detail], show_progress="hidden", **private)
+    search.submit(do_search, [search, lang], [detail], show_progress="hidden", **private)
+    targets_tab.select(load_targets, [lang], [targets_note, targets, targets_csv], **private)
+    targets_csv.click(export_targets, None, [targets_link], **private).then(
+        None, [targets_link], None, js=DOWNLOAD_JS, **private)
+    return BrowseParts(browser, inner, detail, tree)

@@ -1,7 +1,9 @@
 """View-model functions: typed answers and clauses → escaped HTML / plain text (pure, no Gradio).
 
-Every string that came from a user, the corpus or the chain goes through `esc` here, so the app
-never hands raw text to a component that renders HTML.
+Every string that came from a user, the corpus or the chain goes through `esc`, the one escaping
+function, so the app never hands raw text to a component that renders HTML or Markdown. Every
+formatter returns a single line of HTML starting with a block tag: the chat's Markdown renderer
+passes such a block through whole (a blank line would end it and let the rest be read as Markdown).
 """
 
 from __future__ import annotations
@@ -23,20 +25,16 @@ _REF = re.compile(rf"^[{_CN_NUM}]+、(?:\([{_CN_NUM}]+\))?\d*")
 _PARA = re.compile(r"^¶(\d+)$")
 
 
+_BREAK = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
 def esc(text: object) -> str:
-    """HTML-escape anything for element content or a quoted attribute."""
-    return html.escape(str(text), quote=True)
+    """The one escaping function: HTML-escaped (quotes too), every line break a `<br>`, NUL as U+FFFD.
 
-
-def text_html(text: str) -> str:
-    """Plain text as HTML: escaped, line breaks kept."""
-    return esc(text).replace("\n", "<br>")
-
-
-def escape_md(text: str) -> str:
-    """Text shown as text inside Markdown: HTML escaped and Markdown control characters neutralised."""
-    escaped = html.escape(text, quote=False)
-    return "".join(f"\\{ch}" if ch in "\\`*_{}[]<>#|!~$" else ch for ch in escaped)
+    Safe in element content and in quoted attributes, and never a line break in the output, so a
+    field can neither open a tag nor end the surrounding HTML block and turn into Markdown.
+    """
+    return _BREAK.sub("<br>", html.escape(str(text), quote=True)).replace("\x00", "\ufffd")
 
 
 # ---------------------------------------------------------------- citation form
@@ -129,18 +127,33 @@ def highlight_html(text: str, spans: Sequence[Span]) -> str:
     """Text escaped, each span wrapped in <mark> (escaping first, so a span can't open a tag)."""
     out, pos = [], 0
     for start, end in merge_spans(spans):
-        out += [text_html(text[pos:start]), f"<mark>{text_html(text[start:end])}</mark>"]
+        out += [esc(text[pos:start]), f"<mark>{esc(text[start:end])}</mark>"]
         pos = end
-    out.append(text_html(text[pos:]))
+    out.append(esc(text[pos:]))
     return "".join(out)
 
 
 # ---------------------------------------------------------------- chat answer
 
 
+def question_html(question: str) -> str:
+    """The user's own chat bubble: their text, shown as text."""
+    return f'<div class="pqa-question">{esc(question)}</div>'
+
+
+def partial_html(text: str) -> str:
+    """An answer while it streams in."""
+    return f'<div class="pqa-text">{esc(text)}</div>'
+
+
+def note_html(text: str) -> str:
+    """A short notice in the chat (thinking…, busy, too long)."""
+    return f'<div class="pqa-note">{esc(text)}</div>'
+
+
 def copy_box(text: str, button: str) -> str:
     """A copy button and its (hidden) text, one span per line; the page script joins them."""
-    lines = "".join(f'<span class="pqa-copyline">{esc(line)}</span>' for line in text.split("\n"))
+    lines = "".join(f'<span class="pqa-copyline">{esc(line)}</span>' for line in _BREAK.split(text))
     return f'<div class="pqa-copybox"><button class="pqa-copy" type="button">{esc(button)}</button>' \
            f'<div class="pqa-copytext">{lines}</div></div>'
 
@@ -149,7 +162,7 @@ def citation_card(c: Citation, clause_text: str, title: str, s: Mapping[str, str
     """Label, clause id, the clause with the quote marked, and the link into 条文查阅."""
     spans = quote_spans(clause_text, c.quote) if clause_text else []
     body = highlight_html(clause_text, spans) if spans else \
-        f'<span class="pqa-note">{esc(s["quote_missing"])}</span><br><mark>{text_html(c.quote)}</mark>'
+        f'<span class="pqa-note">{esc(s["quote_missing"])}</span><br><mark>{esc(c.quote)}</mark>'
     return (f'<div class="pqa-card"><div class="pqa-card-head"><span class="pqa-label">{esc(c.label)}</span>'
             f'<span class="pqa-id">【{esc(c.clause_id)}】</span></div>'
             f'<div class="pqa-doc">{esc(title)}</div><div class="pqa-clause">{body}</div>'
@@ -182,7 +195,7 @@ def answer_html(answer: Answer, *, strings: Mapping[str, str], titles: Mapping[s
     One HTML block without blank lines, so the chat's Markdown renderer passes it through whole.
     """
     parts = [f'<div class="pqa-answer{" pqa-refused" if answer.refused else ""}">',
-             f'<div class="pqa-text">{text_html(answer.answer.strip())}</div>',
+             f'<div class="pqa-text">{esc(answer.answer.strip())}</div>',
              meta_html(answer, strings)]
     if answer.citations:
         parts.append(f'<div class="pqa-cards-title">{esc(strings["cited"])}</div><div class="pqa-cards">')
@@ -193,20 +206,6 @@ def answer_html(answer: Answer, *, strings: Mapping[str, str], titles: Mapping[s
         parts.append(related_html(answer.related, strings))
     parts += [copy_box(copy_text(answer, titles), strings["copy"]), "</div>"]
     return "".join(parts)
-
-
-def answer_markdown(answer: Answer) -> str:
-    """A plain Markdown rendering (for places without the app's CSS)."""
-    parts = [escape_md(answer.answer).replace("\n", "  \n")]
-    if answer.citations:
-        parts.append("**引用条款**")
-        parts += [f"> **{escape_md(c.label)}**【{escape_md(c.clause_id)}】  \n> “{escape_md(c.quote)}”"
-                  for c in answer.citations]
-    elif answer.related:
-        parts.append("**你可能想看**: " + "、".join(f"{escape_md(r.label)}【{escape_md(r.clause_id)}】"
-                                                 for r in answer.related))
-    parts.append(f"<sub>模式: {escape_md(answer.mode)} · {answer.latency_ms:.0f} ms</sub>")
-    return "\n\n".join(parts)
 
 
 # ---------------------------------------------------------------- CSV

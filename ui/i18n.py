@@ -85,6 +85,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "faq_delete": "删除",
         "reindex": "重建索引",
         "index_info": "索引信息",
+        "too_long": "问题有 {n} 个字,超过了 {limit} 字的上限,请精简后再问。",
+        "search_too_long": "搜索内容有 {n} 个字,超过了 {limit} 字的上限。",
+        "busy": "当前提问的人较多,请稍后再试。",
+        "login_wait": "密码错误次数过多,请 {s} 秒后再试。",
+        "export_started": "已开始下载(链接仅可使用一次)。",
     },
     "en": {
         "title": "## Sanmen County standardisation policy assistant\nAnswers quote the draft opinion "
@@ -158,6 +163,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "faq_delete": "Delete",
         "reindex": "Rebuild index",
         "index_info": "Index",
+        "too_long": "The question has {n} characters, over the limit of {limit}; please shorten it.",
+        "search_too_long": "The search has {n} characters, over the limit of {limit}.",
+        "busy": "Many people are asking right now; please try again shortly.",
+        "login_wait": "Too many wrong passwords; try again in {s} s.",
+        "export_started": "Download started (the link works once).",
     },
 }
 
