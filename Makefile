@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install install-dev index run serve test test-fast lint eval bench load load-chat load-fair clean
+.PHONY: install install-dev index run serve test test-fast lint eval bench load load-chat load-fair deploy-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ load-chat: index
 # 10 normal users alone, then beside 2 clients sending maximum-length questions (p95 within 2x), appended
 load-fair: index
 	$(BIN)/python -m eval.load --fairness --users 10 --hostile 2 --seconds 60 --out eval/reports/load.md
+
+# nginx + 2 replicas + `chroma run` + PostgreSQL (Debian packages) on 127.0.0.1: 30 users x 60 s, one replica
+# killed with kill -9 half-way and restarted → eval/reports/deploy.md (needs `apt-get install nginx postgresql`)
+deploy-test: install
+	$(BIN)/python -m eval.deploy_test --users 30 --seconds 60 --out eval/reports/deploy.md
 
 # latency, cold start, index build, memory and the 1k/5k/20k scale runs → eval/reports/bench.md (~15 min)
 bench: install

@@ -80,3 +80,16 @@ class Settings(BaseSettings):
     frame_ancestors: str = "'none'"  # CSP frame-ancestors; 'none' also sends X-Frame-Options: DENY
     admin_upload_max_bytes: int = Field(default=0, ge=0, le=1024 * 1024 * 1024)  # 0: Gradio upload off
     admin_upload_types: str = ".txt,.md,.docx,.pdf,.html"  # extensions an admin upload may have
+
+    # ---- several replicas (index/db.py; README "Deploying"). Appended like the block above.
+    # postgresql://user:password@host:port/db moves the question log, feedback and FAQ edits to PostgreSQL
+    database_url: SecretStr | None = None
+    database_pool: int = Field(default=8, ge=1, le=200)  # connections each process keeps to that database
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        url = value.get_secret_value().strip() if value is not None else ""
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("POLICYQA_DATABASE_URL must be postgresql://user:password@host:port/dbname")
+        return SecretStr(url) if url else None

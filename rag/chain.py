@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from index.catalog import load_catalog
@@ -22,7 +21,8 @@ from index.settings import Settings
 from rag import compose
 from rag.config import load_config
 from rag.extract import PartResult, answer_lookup, answer_part, related_of
-from rag.faq import FaqEntry, load_faq
+from rag.faq import FaqEntry, FaqSource
+from rag.faq_table import faq_source as default_faq_source
 from rag.lexicon import load_lexicon
 from rag.locate import locate, locate_all
 from rag.models import Answer, Trace
@@ -44,8 +44,10 @@ class ModeError(ValueError):
 class Assistant:
     """Holds the retriever (and its in-memory index view) for the life of a process."""
 
-    def __init__(self, settings: Settings, *, embeddings: Any = None, on_stage: StageHook | None = None) -> None:
+    def __init__(self, settings: Settings, *, embeddings: Any = None, on_stage: StageHook | None = None,
+                 faq_source: FaqSource | None = None) -> None:
         self.settings = settings
+        self.faq_source = faq_source or default_faq_source(settings)  # corpus/faq.jsonl, or the database's table
         self.lexicon = load_lexicon(settings.lexicon_dir)
         self.config = load_config(settings.lexicon_dir)
         self.on_stage = on_stage
@@ -82,12 +84,16 @@ class Assistant:
         return self.sentences.warm([s for c in view.chunks for s in view.sentences(c)], progress=progress)
 
     def faq_entries(self) -> list[FaqEntry]:
-        """corpus/faq.jsonl, re-read when the office edits it (mtime check)."""
-        path = Path(self.settings.corpus_dir) / "faq.jsonl"
-        mtime = path.stat().st_mtime if path.exists() else 0.0
+        """The curated entries from `faq_source`, re-read when the office edited them.
+
+        The source is corpus/faq.jsonl (its mtime), or with POLICYQA_DATABASE_URL the database's FAQ table
+        (its edit counter, polled at most every 2 s, so an edit reaches every replica within 2 s). The same
+        list object is returned until the entries change (FaqStage re-checks them against the index then).
+        """
+        version = self.faq_source.version()
         with self._faq_lock:
-            if mtime != self._faq[0]:
-                self._faq = (mtime, load_faq(path) if path.exists() else [])
+            if version != self._faq[0]:
+                self._faq = (version, self.faq_source.list())
             return self._faq[1]
 
     # --- public entry points ---

@@ -78,17 +78,25 @@ def _names_doc(doc: Document, sentence: str) -> bool:
 
 
 class FaqStage:
-    """A curated FAQ entry the question closely restates (never for follow-ups)."""
+    """A curated FAQ entry the question closely restates (never for follow-ups).
+
+    Only entries that hold are matched: `checks` (rag/faq_check.py) checks each entry's clauses, quotes
+    and claims when the entries are (re)loaded and when the index generation changes; a stale entry is
+    skipped, so its question is answered from the text.
+    """
 
     def __init__(self, assistant: Assistant) -> None:
+        from rag.faq_check import FaqChecks
+
         self.assistant = assistant
+        self.checks = FaqChecks(assistant.settings.lexicon_dir)
 
     def __call__(self, query: Query, view: IndexView) -> Answer | None:
         a = self.assistant
         if not a.settings.faq or query.focus:
             return None
-        match = match_faq(query.standalone, a.faq_entries(), a.lexicon, a.config.faq,
-                          a.retriever.embedder.embed_documents)
+        entries = self.checks.servable(a.faq_entries(), view)
+        match = match_faq(query.standalone, entries, a.lexicon, a.config.faq, a.retriever.embedder.embed_documents)
         return self._answer(query, view, match) if match else None
 
     @staticmethod

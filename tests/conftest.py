@@ -90,3 +90,32 @@ def start_server(built_settings: Settings, assistant):  # type: ignore[no-untype
 
     yield start
     stack.close()
+
+
+# ---- a throwaway PostgreSQL cluster from the Debian package (eval/services.py): tests/test_db_*.py
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    """One cluster per session on a free loopback port; skipped only when PostgreSQL is not installed."""
+    from eval.services import MissingBinary, postgres_cluster
+
+    cluster = postgres_cluster()
+    try:
+        running = cluster.__enter__()
+    except MissingBinary as exc:
+        pytest.skip(f"PostgreSQL binaries absent ({exc}); .ci/run installs the Debian package")
+    yield running
+    cluster.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh empty database for one test; its pool is closed and the database dropped afterwards."""
+    import uuid
+
+    from index.db import close_postgres
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pg_cluster.create_database(name)
+    yield url
+    close_postgres(url)
+    pg_cluster.drop_database(name)

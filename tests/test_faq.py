@@ -155,3 +155,152 @@ def test_embeddings_vouch_only_for_rewordings(entries: list[FaqEntry], assistant
 def test_entries_without_clauses_are_never_matched(tmp_path: Path) -> None:
     entries = load_faq(_write(tmp_path, _line(clauses=[])))
     assert entries and match_faq("问?", entries) is None
+
+
+# ---- one entry type: the chain, the 管理 store and the database table read and refuse the same lines
+
+LINES = [
+    _line(),
+    "{not json",
+    "[1, 2]",
+    _line(question=""),
+    _line(answer="  "),
+    _line(id=7),
+    _line(clauses="sanmen:公告"),
+    _line(clauses=["公告"]),
+    _line(paraphrases=[1]),
+    _line(paraphrases=[""]),
+    _line(edited_by=None),
+    json.dumps({"id": "faq-0001", "question": "问?", "answer": "答。"}, ensure_ascii=False),  # optional fields absent
+]
+
+
+def _outcome(read: Any) -> Any:
+    try:
+        return read()
+    except FaqFormatError as exc:
+        return f"refused: {exc}"
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_the_store_and_the_chain_agree_on_every_line(tmp_path: Path, line: str) -> None:
+    from ui.faq_store import FaqStore
+
+    path = _write(tmp_path, line)
+    assert _outcome(lambda: load_faq(path)) == _outcome(lambda: FaqStore(path).list())
+
+
+def test_store_edits_are_refused_by_the_same_rules_as_lines(tmp_path: Path) -> None:
+    from ui.faq_store import FaqStore
+
+    store = FaqStore(tmp_path / "faq.jsonl")
+    with pytest.raises(FaqFormatError) as from_edit:
+        store.add("", "答", ["sanmen:公告"], edited_by="x")
+    with pytest.raises(FaqFormatError) as from_line:
+        load_faq(_write(tmp_path, _line(question="")))
+    assert str(from_line.value).endswith(str(from_edit.value))
+    with pytest.raises(FaqFormatError, match="sanmen:二"):
+        store.add("问", "答", ["二(七)2"], edited_by="x")
+
+
+def test_every_curated_entry_round_trips_through_its_line(entries: list[FaqEntry]) -> None:
+    assert [FaqEntry.from_line(e.to_line()) for e in entries] == entries
+
+
+# ---- grounding: an entry is served only while its answer holds against the clauses it cites
+
+
+@pytest.fixture(scope="module")
+def checks(assistant: Any) -> Any:
+    from rag.faq_check import FaqChecks
+
+    return FaqChecks(ROOT / "corpus" / "language")
+
+
+def _entry(answer: str, clauses: tuple[str, ...] = ("sanmen:一(二)-4",)) -> FaqEntry:
+    return FaqEntry("faq-0900", "企业标准总师要培育多少名?", answer, clauses)
+
+
+def test_every_curated_entry_holds_against_the_index(entries: list[FaqEntry], checks: Any, assistant: Any) -> None:
+    statuses = checks.check(entries, assistant.retriever.view())
+    assert {s.reason for s in statuses.values() if not s.ok} == set()
+    assert len(statuses) == len(entries)
+
+
+@pytest.mark.parametrize(
+    ("answer", "clauses", "reason"),
+    [
+        ("到2025年要“培育企业标准总师20名以上”【一(二)-4】。", ("sanmen:一(二)-4",), "一(二)-4: quote not found"),
+        ("到2025年要培育企业标准总师20名以上【一(二)-4】。", ("sanmen:一(二)-4",), "unsupported number 20名"),
+        ("到2026年要培育企业标准总师10名以上【一(二)-4】。", ("sanmen:一(二)-4",), "unsupported year 2026年"),
+        ("县财政局负责培育企业标准总师10名以上【一(二)-4】。", ("sanmen:一(二)-4",),
+         "unsupported organisation 县财政局"),
+        ("培育企业标准总师10名以上【二(七)2】。", ("sanmen:一(二)-4",), "二(七)2: unknown clause"),
+        ("到2025年优化标准供给结构【二(七)2】。", ("sanmen:二(七)2",), "unsupported year 2025年"),
+        ("过时答案【二(九)9】", ("sanmen:二(九)9",), "sanmen:二(九)9: clause not in the index"),
+        ("培育企业标准总师10名以上。", (), "cites no clause"),
+    ],
+)
+def test_an_entry_that_no_longer_holds_is_stale_with_the_reason(checks: Any, assistant: Any, answer: str,
+                                                                 clauses: tuple[str, ...], reason: str) -> None:
+    status = checks.check([_entry(answer, clauses)], assistant.retriever.view())["faq-0900"]
+    assert status.state == "stale" and reason in status.reason.split("; ")
+
+
+def test_a_goal_item_is_read_with_its_parent_clause(checks: Any, assistant: Any) -> None:
+    """一(二)-4 lies under 一(二)'s “到2025年”: the year holds for it, as the targets table reads it."""
+    status = checks.check([_entry("到2025年要“培育企业标准总师10名以上”【一(二)-4】。")], assistant.retriever.view())
+    assert status["faq-0900"].ok and status["faq-0900"].reason == ""
+
+
+def _faq_bot(settings: Settings, assistant: Any) -> Any:
+    from rag.chain import Assistant
+
+    return Assistant(settings.model_copy(update={"faq": True}), embeddings=assistant.retriever.embedder)
+
+
+def test_the_chain_does_not_serve_a_stale_entry_and_serves_it_once_it_holds(
+        built_settings: Settings, corpus_copy: Path, assistant: Any) -> None:
+    import os
+
+    path = corpus_copy / "faq.jsonl"
+    question = "企业标准总师要培育多少名?"
+    path.write_text(_line(id="faq-0001", question=question, answer="要“培育企业标准总师20名以上”【一(二)-4】。",
+                          clauses=["sanmen:一(二)-4"]) + "\n", encoding="utf-8")
+    bot = _faq_bot(built_settings.model_copy(update={"corpus_dir": corpus_copy}), assistant)
+    stale = bot.answer(question)
+    assert stale.mode == "extractive" and "20名" not in stale.answer
+    path.write_text(_line(id="faq-0001", question=question, answer="要“培育企业标准总师10名以上”【一(二)-4】。",
+                          clauses=["sanmen:一(二)-4"]) + "\n", encoding="utf-8")
+    os.utime(path, (1, 1))  # a new mtime whatever the clock's resolution
+    fixed = bot.answer(question)
+    assert fixed.mode == "faq" and fixed.extra["faq_id"] == "faq-0001"
+
+
+@pytest.mark.slow
+def test_an_entry_becomes_servable_when_a_rebuilt_index_adds_its_clause(
+        make_settings: Any, corpus_copy: Path, tmp_path: Path, assistant: Any) -> None:
+    import time
+
+    from index.build import build_index
+    from index.catalog import add_document
+
+    question = "夹具省要培育企业标准总师多少名?"
+    (corpus_copy / "faq.jsonl").write_text(_line(
+        id="faq-0001", question=question, answer="夹具省“培育企业标准总师500名以上”【zhejiang-2022-11:一(一)】。",
+        clauses=["zhejiang-2022-11:一(一)"]) + "\n", encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus_copy)
+    build_index(settings)
+    bot = _faq_bot(settings, assistant)
+    assert bot.answer(question).mode != "faq"
+    [status] = bot.faq.checks.statuses(bot.faq_entries(), bot.retriever.view()).values()
+    assert "zhejiang-2022-11:一(一): clause not in the index" in status.reason.split("; ")
+
+    fixture = tmp_path / "zj-fixture.md"  # FIXTURE text written by this test, not the real document
+    fixture.write_text("# 测试夹具:浙江省实施意见(虚构文本,仅供测试)\n\n一、总体要求\n"
+                       "(一)夹具目标。到2025年,夹具省培育企业标准总师500名以上。\n", encoding="utf-8")
+    add_document(corpus_copy, fixture, doc_id="zhejiang-2022-11")
+    build_index(settings)
+    time.sleep(2.1)  # the retriever re-reads the index pointer every 2 s
+    answer = bot.answer(question)
+    assert answer.mode == "faq" and answer.citations[0].doc_id == "zhejiang-2022-11"

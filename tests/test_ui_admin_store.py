@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -121,3 +122,35 @@ def test_admin_handlers_refuse_without_login_and_reindex_reports(built_settings:
     assert "九(九)9" in msg and not (corpus_copy / "faq.jsonl").exists()
     entry_id, rows, msg = h.save_faq(True, "", "问题", "答案", "sanmen:二(七)2", "另一种问法", "张三")
     assert entry_id == "faq-0001" and rows[0][:3] == ["faq-0001", "问题", "sanmen:二(七)2"]
+
+
+def test_the_store_reports_each_entry_as_ok_or_stale_with_the_reason(store: FaqStore, assistant: Any) -> None:
+    from ui.faq_store import with_status
+
+    store.add("企业标准总师要培育多少名?", "要“培育企业标准总师10名以上”【一(二)-4】。", ["sanmen:一(二)-4"],
+              edited_by="张三")
+    store.add("二维码能公示执行标准吗?", "可以,县市场监管局负责【二(七)2】。", ["sanmen:二(七)2"], edited_by="张三")
+    store.add("旧条款", "过时答案【二(九)9】", ["sanmen:二(九)9"], edited_by="张三")
+    rows = {r["id"]: (r["status"], r["reason"]) for r in with_status(store, assistant)}
+    assert rows == {"faq-0001": ("ok", ""),
+                    "faq-0002": ("stale", "unsupported organisation 县市场监管局"),
+                    "faq-0003": ("stale", "sanmen:二(九)9: clause not in the index")}
+
+
+def test_admin_api_lists_faq_entries_with_their_status(start_server: Any, corpus_copy: Path) -> None:
+    import httpx
+
+    store = FaqStore.for_corpus(corpus_copy)
+    store.add("企业标准总师要培育多少名?", "要“培育企业标准总师10名以上”【一(二)-4】。", ["sanmen:一(二)-4"],
+              edited_by="张三")
+    store.add("企业标准总师要培育几名?", "要“培育企业标准总师20名以上”【一(二)-4】。", ["sanmen:一(二)-4"],
+              edited_by="李四")
+    url = start_server(admin_password=SecretStr("faq-Admin-7!"), corpus_dir=corpus_copy)
+    assert httpx.get(f"{url}/api/admin/faq", timeout=30).status_code == 401
+    reply = httpx.get(f"{url}/api/admin/faq", headers={"X-Admin-Password": "faq-Admin-7!"}, timeout=30)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["stale"] == 1 and body["index"].startswith("policyqa-")
+    assert [(e["id"], e["status"], e["edited_by"]) for e in body["entries"]] == [
+        ("faq-0001", "ok", "张三"), ("faq-0002", "stale", "李四")]
+    assert "一(二)-4: quote not found" in body["entries"][1]["reason"].split("; ")

@@ -123,11 +123,11 @@ def test_feedback_and_backlog_export_as_csv(db: FeedbackDB) -> None:
 def test_acknowledged_feedback_is_on_disk_and_concurrent_writers_lose_nothing(db: FeedbackDB) -> None:
     qid = db.log_question(_answer("问题"))
 
-    def rate(n: int) -> None:
-        for _ in range(n):
-            db.add_feedback(qid, -1)
+    def rate(worker: int) -> None:
+        for n in range(15):
+            db.add_feedback(qid, -1, f"{worker}-{n}")
 
-    threads = [threading.Thread(target=rate, args=(15,)) for _ in range(6)]
+    threads = [threading.Thread(target=rate, args=(w,)) for w in range(6)]
     for th in threads:
         th.start()
     for th in threads:
@@ -135,6 +135,16 @@ def test_acknowledged_feedback_is_on_disk_and_concurrent_writers_lose_nothing(db
     other = sqlite3.connect(db.path)  # a fresh connection (as after a restart) sees every acknowledged row
     assert other.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 90
     other.close()
+
+
+def test_a_repeat_of_the_latest_rating_is_stored_once_and_returns_its_id(db: FeedbackDB) -> None:
+    """A double click, or a request the proxy retried on another replica, is one rating, not two."""
+    qid = db.log_question(_answer("问题"))
+    first = db.add_feedback(qid, -1, "不对")
+    assert db.add_feedback(qid, -1, " 不对 ") == first
+    changed = db.add_feedback(qid, 1)
+    assert changed != first and db.add_feedback(qid, -1, "不对") not in (first, changed)  # a new opinion
+    assert [r["rating"] for r in db.feedback()] == [-1, 1, -1]
 
 
 class FakeBot:

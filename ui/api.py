@@ -40,6 +40,7 @@ from ui.api_service import (
     error_response,
 )
 from ui.auth import SESSION_TTL, AdminAuth, header_candidates
+from ui.faq_api import add_faq_routes
 from ui.gate import AnswerGate, Busy
 from ui.throttle import retry_after
 from ui.uploads import COOKIE
@@ -182,6 +183,7 @@ def build_api(settings: Settings, assistant: Assistant, *, gate: AnswerGate | No
         return response
 
     add_openai_routes(api, svc)
+    add_faq_routes(api, settings, assistant, admin)
 
     @api.api_route("/api/{rest:path}", methods=_METHODS, include_in_schema=False)
     @api.api_route("/v1/{rest:path}", methods=_METHODS, include_in_schema=False)

@@ -1,54 +1,40 @@
-"""`corpus/faq.jsonl`: the office's curated question → answer entries (storage only).
+"""The office's FAQ edits (管理): corpus/faq.jsonl, or the shared database with POLICYQA_DATABASE_URL.
 
-Every change rewrites the whole file through a temp file + fsync + `os.replace`, under an
-exclusive lock, so a reader (or the answer chain) sees either the old file or the new one.
+`FaqStore` lists, adds, edits and deletes entries; every entry is a `rag.faq.FaqEntry`, built and
+validated there (the one place the format's rules live). Without a database it is the file: every
+change rewrites the whole file through a temp file + fsync + `os.replace`, under an exclusive lock,
+so a reader (or the answer chain) sees either the old file or the new one. With a database it
+delegates to `rag.faq_table.FaqTable`, which every replica's chain reads.
+
+`with_status` adds to each entry whether it still holds against the index (ok | stale + reason,
+rag/faq_check.py): what GET /api/admin/faq returns and what the 管理 tab should show.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import re
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from index.db import postgres
+from index.settings import Settings
+from rag.faq import FaqEntry, FaqError, FaqFormatError, curated, load_faq, next_id
+from rag.faq_table import FaqTable
+
+if TYPE_CHECKING:
+    from rag.chain import Assistant
+
+__all__ = ["FAQ_NAME", "FaqEntry", "FaqError", "FaqFormatError", "FaqStore", "open_faq_store", "parse_list",
+           "with_status"]
 
 FAQ_NAME = "faq.jsonl"
-_CLAUSE = re.compile(r"^[\w.-]+:\S+$")
 _LOCK = threading.Lock()
-
-
-class FaqError(ValueError):
-    """An entry the store refuses (empty question, malformed clause, unknown id)."""
-
-
-@dataclass(frozen=True)
-class FaqEntry:
-    id: str
-    question: str
-    answer: str
-    clauses: tuple[str, ...] = ()
-    paraphrases: tuple[str, ...] = ()
-    edited_by: str = ""
-    edited_at: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["clauses"], data["paraphrases"] = list(self.clauses), list(self.paraphrases)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FaqEntry:
-        return cls(id=str(data["id"]), question=str(data.get("question", "")), answer=str(data.get("answer", "")),
-                   clauses=tuple(str(c) for c in data.get("clauses") or ()),
-                   paraphrases=tuple(str(p) for p in data.get("paraphrases") or ()),
-                   edited_by=str(data.get("edited_by", "")), edited_at=str(data.get("edited_at", "")))
 
 
 def parse_list(text: str, *, lines_only: bool = False) -> tuple[str, ...]:
@@ -57,27 +43,23 @@ def parse_list(text: str, *, lines_only: bool = False) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-def validate(question: str, answer: str, clauses: Sequence[str], edited_by: str) -> None:
-    if not question.strip():
-        raise FaqError("question is empty / 问题不能为空")
-    if not answer.strip():
-        raise FaqError("answer is empty / 答案不能为空")
-    if not edited_by.strip():
-        raise FaqError("edited_by is empty / 请填写编辑人")
-    bad = [c for c in clauses if not _CLAUSE.match(c)]
-    if bad:
-        raise FaqError(f"clauses must look like sanmen:二(七)2 / 条款格式应为 sanmen:二(七)2: {', '.join(bad)}")
-
-
 class FaqStore:
-    """List / add / edit / delete entries of one faq.jsonl."""
+    """List / add / edit / delete entries of one faq.jsonl, or of the database's FAQ table when given one."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, table: FaqTable | None = None) -> None:
         self.path = path
+        self.table = table
 
     @classmethod
     def for_corpus(cls, corpus_dir: Path) -> FaqStore:
-        return cls(corpus_dir / FAQ_NAME)
+        """corpus/faq.jsonl, or the database's table when POLICYQA_DATABASE_URL is set in the environment.
+
+        For callers that hold only the corpus dir (ui/app.py); callers with a Settings object should
+        use `open_faq_store(settings)`, which also honours a `database_url` set in code.
+        """
+        url = os.environ.get("POLICYQA_DATABASE_URL", "").strip()
+        path = corpus_dir / FAQ_NAME
+        return cls(path, FaqTable(lambda: postgres(url), seed=path) if url else None)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -87,18 +69,13 @@ class FaqStore:
             fcntl.flock(fh, fcntl.LOCK_EX)
             yield
 
+    def version(self) -> float:
+        if self.table is not None:
+            return self.table.version()
+        return self.path.stat().st_mtime if self.path.exists() else 0.0
+
     def list(self) -> list[FaqEntry]:
-        if not self.path.exists():
-            return []
-        entries = []
-        for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                entries.append(FaqEntry.from_json(json.loads(line)))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise FaqError(f"{self.path}:{n}: not a FAQ entry ({exc}); fix the line by hand") from exc
-        return entries
+        return self.table.list() if self.table is not None else load_faq(self.path)
 
     def get(self, entry_id: str) -> FaqEntry:
         for entry in self.list():
@@ -111,7 +88,7 @@ class FaqStore:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 for entry in entries:
-                    fh.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
+                    fh.write(entry.to_line() + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
@@ -124,36 +101,35 @@ class FaqStore:
         finally:
             os.close(dir_fd)
 
-    @staticmethod
-    def _next_id(entries: Sequence[FaqEntry]) -> str:
-        numbers = [int(m[1]) for e in entries if (m := re.match(r"^faq-(\d+)$", e.id))]
-        return f"faq-{max(numbers, default=0) + 1:04d}"
-
     def add(self, question: str, answer: str, clauses: Sequence[str] = (), paraphrases: Sequence[str] = (),
             *, edited_by: str) -> FaqEntry:
-        validate(question, answer, clauses, edited_by)
+        if self.table is not None:
+            return self.table.add(question, answer, clauses, paraphrases, edited_by=edited_by)
+        curated("faq-0000", question, answer, clauses, paraphrases, edited_by=edited_by)  # refuse before locking
         with self._locked():
             entries = self.list()
-            entry = FaqEntry(self._next_id(entries), question.strip(), answer.strip(), tuple(clauses),
-                             tuple(paraphrases), edited_by.strip(), _now())
+            entry = curated(next_id(entries), question, answer, clauses, paraphrases, edited_by=edited_by)
             self._write([*entries, entry])
             return entry
 
     def edit(self, entry_id: str, question: str, answer: str, clauses: Sequence[str] = (),
              paraphrases: Sequence[str] = (), *, edited_by: str) -> FaqEntry:
-        validate(question, answer, clauses, edited_by)
+        if self.table is not None:
+            return self.table.edit(entry_id, question, answer, clauses, paraphrases, edited_by=edited_by)
+        entry = curated(entry_id, question, answer, clauses, paraphrases, edited_by=edited_by)
         with self._locked():
             entries = self.list()
             index = next((i for i, e in enumerate(entries) if e.id == entry_id), None)
             if index is None:
                 raise FaqError(f"no FAQ entry {entry_id!r}")
-            entries[index] = replace(entries[index], question=question.strip(), answer=answer.strip(),
-                                     clauses=tuple(clauses), paraphrases=tuple(paraphrases),
-                                     edited_by=edited_by.strip(), edited_at=_now())
+            entries[index] = entry
             self._write(entries)
-            return entries[index]
+            return entry
 
     def delete(self, entry_id: str) -> None:
+        if self.table is not None:
+            self.table.delete(entry_id)
+            return
         with self._locked():
             entries = self.list()
             kept = [e for e in entries if e.id != entry_id]
@@ -162,5 +138,17 @@ class FaqStore:
             self._write(kept)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def open_faq_store(settings: Settings) -> FaqStore:
+    """The store 管理 should edit: the database's FAQ table when `settings.database_url` is set, else the file."""
+    path = Path(settings.corpus_dir) / FAQ_NAME
+    if settings.database_url is None:
+        return FaqStore(path)
+    url, pool = settings.database_url.get_secret_value(), settings.database_pool
+    return FaqStore(path, FaqTable(lambda: postgres(url, pool), seed=path))
+
+
+def with_status(store: FaqStore, bot: Assistant) -> list[dict[str, Any]]:
+    """Every entry as JSON plus `status` (ok | stale) and `reason`, checked against the index being served."""
+    entries = store.list()
+    statuses = bot.faq.checks.check(entries, bot.retriever.view())
+    return [entry.to_json() | statuses[entry.id].to_json() for entry in entries]

@@ -69,7 +69,8 @@ def serve_all(settings: Settings, *, host: str, port: int) -> None:
     docs = f" · API docs on http://{host}:{port}/docs" if settings.api_docs else ""
     log.info("policyqa: chat on http://%s:%d/%s", host, port, docs)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
-                timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS, server_header=False)
+                timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS, server_header=False,
+                http="ui.http_protocol:CoalescingHttpToolsProtocol")  # a response leaves whole (deploy/)
 
 
 def main(argv: list[str] | None = None) -> None:
