@@ -4,6 +4,7 @@ Three stages, each fitted by logistic regression (eval/logreg.py) with 5-fold cr
 grouped by question, then written to corpus/language/answerer.toml [fitted.*]:
 1. fusion: which retrieved clause is relevant (features of rag.retrieve.fuse);
 2. sentence: which sentence states the gold fact (features of rag.evidence);
+   then quoting: how close a neighbouring sentence must score to be quoted too, and how many (grid);
 3. refusal: does the best evidence answer the question (features of rag.decide); the threshold is
    the highest one whose out-of-fold false-refusal rate stays ≤ the target (3%).
 Only development files are read (eval/gold.jsonl, eval/gold_blind_dev*.jsonl); never a test split.
@@ -35,6 +36,10 @@ DEV = tuple(ROOT / "eval" / name for name in ("gold.jsonl", "gold_blind_dev.json
 FUSION = ("bm25", "dense", "key_bm25", "key_dense", "rare")
 SENTENCE = ("lexical", "dense", "clause", "digits", "detail", "rare")
 MAX_FALSE_REFUSALS = 0.03
+LAYER_FEATURES = ("cover_keys", "key_top", "key_margin")  # undefined for a clause without a plain-language layer
+KEEP_RATIOS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+MAX_SENTENCES = (1, 2, 3)
+QUOTE_PENALTY = 0.0002  # per quoted character: of two settings that state the facts as often, the shorter wins
 
 
 @dataclass
@@ -49,8 +54,10 @@ class Rows:
 
 def _assistant(settings: Settings) -> Any:
     from rag import config as config_module
+    from rag import lexicon_files
     from rag.chain import Assistant
 
+    lexicon_files.load_table.cache_clear()  # each stage reads the weights the previous stage wrote
     config_module.load_config.cache_clear()
     return Assistant(settings)
 
@@ -69,7 +76,9 @@ def collect(assistant: Any, items: Sequence[GoldItem]) -> dict[str, Rows]:
         if trace is None or trace.stage != "retrieve":
             continue
         for part, retrieval in zip(trace.parts, trace.retrievals, strict=True):
-            if part.decision is not None:
+            # the model decides only where no guarantee does: a detail left unstated refuses, a rare term answers
+            if part.decision is not None and part.reason != "detail_not_stated" \
+                    and part.decision.reason in ("model", "rare_mentioned"):
                 rows["refusal"].x.append([part.decision.features[f] for f in FEATURES])
                 rows["refusal"].y.append(int(item.answerable))
                 rows["refusal"].groups.append(item.id)
@@ -87,6 +96,73 @@ def collect(assistant: Any, items: Sequence[GoldItem]) -> dict[str, Rows]:
                 rows["sentence"].y.append(int(good))
                 rows["sentence"].groups.append(item.id)
     return rows
+
+
+@dataclass(frozen=True)
+class QuoteCase:
+    """One answered part of a dev question with facts: what `rag.extract.select` needs to replay it."""
+
+    item: GoldItem
+    part: str
+    ranked: tuple[Any, ...]
+    details: tuple[Any, ...]
+    terms: frozenset[str]
+
+
+def quote_cases(assistant: Any, items: Sequence[GoldItem]) -> list[QuoteCase]:
+    from rag.evidence import terms_of
+
+    cases = []
+    for item in items:
+        if not item.answerable or not item.must_include:
+            continue
+        answer = assistant.answer(item.question, history=list(item.history))
+        trace = answer.trace
+        if trace is None or trace.stage != "retrieve" or len(trace.parts) != 1 or not trace.parts[0].evidence:
+            continue
+        part, retrieval = trace.parts[0], trace.retrievals[0]
+        details = trace.query.details if trace.query.focus else assistant.lexicon.asked_details(part.part)
+        terms = frozenset(terms_of(retrieval.lexical or retrieval.query, assistant.lexicon))
+        cases.append(QuoteCase(item, part.part, part.evidence, tuple(details), terms))
+    return cases
+
+
+def _quote_score(assistant: Any, cases: Sequence[QuoteCase], keep: float, most: int) -> tuple[float, float]:
+    """(facts stated, mean quoted characters) when quoting with this keep ratio and sentence limit."""
+    from dataclasses import replace
+
+    from rag.extract import select
+
+    config = assistant.config
+    config = replace(config, limits=replace(config.limits, keep_ratio=keep, max_sentences_per_clause=most))
+    view = assistant.retriever.view()
+    facts, chars = [], []
+    for case in cases:
+        _best, citations, _missing = select(case.ranked, case.details, set(case.terms), view, assistant.lexicon,
+                                            config, case.part)
+        text = "".join(c.quote for c in citations)
+        facts.append(float(_states_fact(text, case.item)))
+        chars.append(len(text))
+    return float(np.mean(facts)) if facts else 0.0, float(np.mean(chars)) if chars else 0.0
+
+
+def fit_quoting(assistant: Any, cases: Sequence[QuoteCase]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """keep_ratio and max_sentences_per_clause by grid search, cross-validated over questions."""
+    grid = [(k, m) for k in KEEP_RATIOS for m in MAX_SENTENCES]
+
+    def best_on(subset: Sequence[QuoteCase]) -> tuple[float, int]:
+        scored = {g: _quote_score(assistant, subset, *g) for g in grid}
+        return max(grid, key=lambda g: scored[g][0] - QUOTE_PENALTY * scored[g][1])
+
+    held = []
+    for test in folds([c.item.id for c in cases], 5):
+        chosen = best_on([cases[i] for i in range(len(cases)) if i not in set(test)])
+        held.append(_quote_score(assistant, [cases[i] for i in test], *chosen)[0])
+    keep, most = best_on(cases)
+    facts, chars = _quote_score(assistant, cases, keep, most)
+    return ({"keep_ratio": keep, "max_sentences_per_clause": most},
+            {"cv_facts_stated": round(float(np.mean(held)), 4), "facts_stated": round(facts, 4),
+             "mean_quote_chars": round(chars, 1), "questions": len(cases)})
 
 
 def top1_accuracy(rows: Rows, weights: np.ndarray) -> float:
@@ -168,10 +244,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     weights, report["sentence"] = fit_ranker(rows["sentence"], SENTENCE)
     _write(path, "sentence", weights)
     print("sentence", weights, report["sentence"])
+    assistant = _assistant(settings)
+    quoting, report["quoting"] = fit_quoting(assistant, quote_cases(assistant, items))
+    _write(path, "quoting", quoting)
+    print("quoting", quoting, report["quoting"])
     rows = collect(_assistant(settings), items)
     params, report["refusal"] = fit_refusal(rows["refusal"], FEATURES)
     _write(path, "refusal", params)
     print("refusal", params, report["refusal"])
+    # the same decision for documents without a plain-language layer: fitted with the layer switched off
+    plain = collect(_assistant(settings.model_copy(update={"plain_layer": False})), items)
+    without = [f for f in FEATURES if f not in LAYER_FEATURES]
+    index = [FEATURES.index(f) for f in without]
+    rows_plain = Rows([[x[i] for i in index] for x in plain["refusal"].x], plain["refusal"].y, plain["refusal"].groups)
+    params, report["refusal_plain"] = fit_refusal(rows_plain, without)
+    _write(path, "refusal_plain", params)
+    print("refusal_plain", report["refusal_plain"])
     _write(path, "report", report)
     return 0
 

@@ -68,6 +68,7 @@ def _document(entry: dict[str, Any], catalog: Path) -> Document:
         aliases=_strings(entry, "aliases", catalog, doc_id),
         jurisdiction=str(entry.get("jurisdiction", "")),
         organisations=_strings(entry, "organisations", catalog, doc_id),
+        issued_by=_strings(entry, "issued_by", catalog, doc_id),
     )
 
 

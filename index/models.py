@@ -105,6 +105,7 @@ class Document:
     aliases: tuple[str, ...] = ()  # other names people use for it (纲要, 65号文, 省里的意见)
     jurisdiction: str = ""  # the place whose policy it is (三门县)
     organisations: tuple[str, ...] = ()  # bodies named in it as issuer or contact (三门县市场监督管理局)
+    issued_by: tuple[str, ...] = ()  # its issuer as people name it (省里, 台州市委) before 文件/意见
 
     @property
     def has_text(self) -> bool:

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     candidates: int = Field(default=20, ge=1, le=500)
     max_question_chars: int = Field(default=2000, ge=10)
     faq: bool = True  # answer from corpus/faq.jsonl when a question restates a curated entry
+    plain_layer: bool = True  # use the plain-language layer (corpus/interpretations/) to find clauses
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None

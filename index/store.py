@@ -223,6 +223,11 @@ class Store:
         return [_key(text, meta) for text, meta, _ in self._pages(name, embeddings=False)
                 if meta.get("kind") == "key"]
 
+    def key_vectors(self, name: str) -> list[tuple[Key, list[float]]]:
+        """Every key with its vector: a few hundred per document, searched in memory by the reader."""
+        return [(_key(text, meta), vec) for text, meta, vec in self._pages(name, embeddings=True)
+                if meta.get("kind") == "key"]
+
     def vectors_by_hash(self, name: str) -> dict[str, list[float]]:
         """Stored embeddings keyed by content hash: what a rebuild may reuse."""
         return {meta["content_hash"]: vec for _, meta, vec in self._pages(name, embeddings=True)}
@@ -244,10 +249,6 @@ class Store:
     def dense_search(self, name: str, vector: Sequence[float], n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks by cosine similarity (1 - cosine distance)."""
         return [(_chunk(text, meta), sim) for text, meta, sim in self._query(name, vector, n, "chunk")]
-
-    def key_search(self, name: str, vector: Sequence[float], n: int) -> list[tuple[Key, float]]:
-        """Nearest plain-language keys by cosine similarity."""
-        return [(_key(text, meta), sim) for text, meta, sim in self._query(name, vector, n, "key")]
 
     def _query(self, name: str, vector: Sequence[float], n: int,
                kind: str) -> list[tuple[str, dict[str, Any], float]]:

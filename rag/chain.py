@@ -25,7 +25,7 @@ from rag.faq import FaqEntry, FaqSource
 from rag.faq_table import faq_source as default_faq_source
 from rag.lexicon import load_lexicon
 from rag.locate import locate, locate_all
-from rag.models import Answer, Trace
+from rag.models import Answer, Related, Trace
 from rag.query import Query, Turn, build_query
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.sentences import SentenceVectors
@@ -188,12 +188,30 @@ class Assistant:
         return None
 
     def _lookup(self, query: Query, view: IndexView) -> Answer | None:
+        """A question naming one clause (multi-part questions look up per part in the retrieve stage)."""
+        if len(query.parts) > 1:
+            return None
         ref, chunks = view.named(query.standalone, self.settings.primary_doc)
+        if ref and not chunks and ref != "序言":
+            return self._no_such_clause(query, view, ref)
         if not chunks:
             return None
         retrieval = Retrieval(query.standalone, tuple(self._lookup_hits(chunks)), ref=ref)
         part = answer_lookup(retrieval, view, self.lexicon, self.config, self._scorer(query.standalone))
         return self._compose(query, view, [part], [retrieval])
+
+    def _no_such_clause(self, query: Query, view: IndexView, ref: str) -> Answer:
+        """“保障措施第四条” where there are three: say so and list what the section has."""
+        primary = self.settings.primary_doc
+        head = ref.split("(")[0] if "(" in ref else ref
+        siblings = [c for c in view.chunks if c.doc_id == primary and c.clause_id.startswith(f"{head}(")
+                    and c.part == 1][:12]
+        where = next((p for c in siblings for p in c.heading_path[:1]), head)
+        names = self.lexicon.text(query.lang, "list_join").join(f"{c.label}【{c.clause_id}】" for c in siblings)
+        text = self.lexicon.text(query.lang, "no_such_clause", title=self.title(primary), ref=ref, where=where,
+                                 names=names)
+        related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in siblings[:3])
+        return self.refuse(query, "no_such_clause", text, related)
 
     @staticmethod
     def _lookup_hits(chunks: Sequence[Any]) -> list[Any]:
@@ -208,12 +226,18 @@ class Assistant:
     def _retrieve(self, query: Query, view: IndexView) -> Answer:
         parts, retrievals = [], []
         for text in query.parts:
+            ref, chunks = view.named(text, self.settings.primary_doc) if len(query.parts) > 1 else (None, [])
+            if chunks:  # a part that names a clause (“发展目标里…,具体举措里…”)
+                retrieval = Retrieval(text, tuple(self._lookup_hits(chunks)), ref=ref)
+                parts.append(answer_lookup(retrieval, view, self.lexicon, self.config, self._scorer(text)))
+                retrievals.append(retrieval)
+                continue
             rare = {t: c for t, c in query.rare.items() if t in text}
             retrieval = self.retriever.search(text, rare=rare)
             scorer = ((lambda texts, v=retrieval.vector: self.sentences.similarities(texts, v))
                       if retrieval.vector else None)
             focus = query.focus if len(query.parts) == 1 else ""
-            details = query.details if focus else self.lexicon.asked_details(text)
+            details = (query.details or self.lexicon.asked_details(text)) if focus else self.lexicon.asked_details(text)
             parts.append(answer_part(text, retrieval, view, self.lexicon, self.config, scorer=scorer,
                                      english=query.english, details=details, focus=focus))
             retrievals.append(retrieval)
@@ -229,8 +253,14 @@ class Assistant:
         located = [piece for p in parts for c in p.citations for piece in locate(c, view)]
         citations = list({(c.clause_key, c.quote): c for c in located}.values())
         if not citations:
-            first = next((p for p in parts if p.detail is not None), parts[0])
             related = related_of(retrievals[0].hits) if retrievals else ()
+            if mention := next((p.mentioned for p in parts if p.reason == "rare_mentioned" and p.mentioned), None):
+                where = Related(mention.chunk.doc_id, mention.chunk.clause_id, mention.chunk.label)
+                term = _corpus_spelling(mention.sentence, retrievals[0].rare)
+                text = compose.mentioned(title, term, where, related, self.lexicon, query.lang)
+                return self.refuse(query, "rare_mentioned", text, (where, *[r for r in related if r != where]),
+                                   degraded=degraded, extra=extra, trace=trace)
+            first = next((p for p in parts if p.detail is not None), parts[0])
             detail = (first.detail.label_en if query.english else first.detail.label) if first.detail else None
             text = compose.refusal(title, detail, related, self.lexicon, query.lang, self._contact())
             reason = "detail_not_stated" if first.detail else "out_of_scope"
@@ -247,3 +277,13 @@ class Assistant:
     def _contact(self) -> str:
         primary = self.documents.get(self.settings.primary_doc)
         return primary.organisations[0] if primary and primary.organisations else ""
+
+
+def _corpus_spelling(sentence: str, rare: dict[str, list[str]]) -> str:
+    """The rare term as the document writes it (never the user's own spelling)."""
+    lowered = sentence.lower()
+    for term in sorted(rare, key=len, reverse=True):
+        at = lowered.find(term.lower())
+        if at >= 0:
+            return sentence[at : at + len(term)]
+    return ""

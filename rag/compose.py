@@ -38,6 +38,14 @@ def refusal(title: str, detail: str | None, related: Sequence[Related], lexicon:
     return head + (f"\n{tail}{_names(related, lexicon, lang)}" if related else "")
 
 
+def mentioned(title: str, term: str, where: Related, related: Sequence[Related], lexicon: Lexicon,
+              lang: str) -> str:
+    """A refused question holding a rare term of the corpus: where the document mentions it (its own wording)."""
+    head = lexicon.text(lang, "mentioned", title=title, term=term, label=where.label, clause_id=where.clause_id)
+    others = [r for r in related if (r.doc_id, r.clause_id) != (where.doc_id, where.clause_id)]
+    return head + (f"\n{lexicon.text(lang, 'related_lead')}{_names(others, lexicon, lang)}" if others else "")
+
+
 def detail_note(detail: str, lexicon: Lexicon, lang: str) -> str:
     return lexicon.text(lang, "detail_missing_part", detail=detail)
 

@@ -19,6 +19,7 @@ class RetrievalConfig:
     rare_max_df: int = 2
     rare_min_han: int = 3
     rare_min_latin: int = 2
+    rare_min_digits: int = 3
     query_chars: int = 300
 
 
@@ -67,6 +68,7 @@ class AnswererConfig:
     fusion: dict[str, float]
     sentence: dict[str, float]
     refusal: RefusalModel
+    refusal_plain: RefusalModel  # for clauses without a plain-language layer (documents added later)
     faq: FaqThresholds = FaqThresholds()
 
 
@@ -99,11 +101,13 @@ def refusal_from(raw: dict[str, Any]) -> RefusalModel:
 def load_config(directory: Path) -> AnswererConfig:
     raw = load_table(Path(directory), "answerer")
     fitted = raw.get("fitted", {})
+    limits = {**raw.get("extract", {}), **fitted.get("quoting", {})}  # fitted quoting overrides the defaults
     return AnswererConfig(
         retrieval=_section(RetrievalConfig, raw.get("retrieval", {}), "retrieval"),
-        limits=_section(ExtractLimits, raw.get("extract", {}), "extract"),
+        limits=_section(ExtractLimits, limits, "extract"),
         fusion=_weights(fitted.get("fusion", {}), "fitted.fusion"),
         sentence=_weights(fitted.get("sentence", {}), "fitted.sentence"),
         refusal=refusal_from(fitted.get("refusal", {})),
+        refusal_plain=refusal_from(fitted.get("refusal_plain", fitted.get("refusal", {}))),
         faq=_section(FaqThresholds, raw.get("faq", {}), "faq"),
     )

@@ -17,8 +17,8 @@ from rag.lexicon import Lexicon
 from rag.retrieve import Retrieval
 from rag.view import IndexView
 
-FEATURES = ("lex_best", "cover_all", "oov", "dense_top", "dense_margin", "key_top", "key_margin", "key_cover",
-            "sent_score", "english")
+FEATURES = ("lex_best", "cover_sentence", "cover_clause", "cover_keys", "oov", "unknown_any", "dense_top",
+            "dense_margin", "key_top", "key_margin", "sent_score", "english", "detail_stated")
 
 
 @dataclass(frozen=True)
@@ -30,35 +30,58 @@ class Decision:
 
 
 def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexicon: Lexicon,
-             english: bool) -> dict[str, float]:
+             english: bool, detail_stated: bool = False) -> dict[str, float]:
     """The model's inputs; every value is cheap and already computed by retrieval or extraction."""
     terms = terms_of(retrieval.query, lexicon)
-    content = {t for t in terms if t not in lexicon.generic}
+    # catalog names (the county, the bureau, titles) are the context of every question, not its topic
+    content = {t for t in terms if t not in lexicon.generic and not any(t in n for n in view.names)} or terms
     unknown = [t for t in content if not view.known(t)]
     weight = sum(view.idf_of(t) for t in content)
     stats = retrieval.stats
     best_text = context(best.chunk) + best.sentence if best else ""
     key_text = view.key_text.get(best.chunk.clause_key, "") if best else ""
+    clause_text = view.clause_text(best.chunk.clause_key) + key_text if best else ""
     return {
         "lex_best": best.lexical if best else 0.0,
-        "cover_all": coverage(view, terms, best_text, known_only=False) if best else 0.0,
+        "cover_sentence": coverage(view, content, best_text, known_only=False) if best else 0.0,
+        "cover_clause": coverage(view, content, clause_text, known_only=False) if best else 0.0,
+        "cover_keys": coverage(view, content, key_text, known_only=False) if key_text else 0.0,
         "oov": sum(view.idf_of(t) for t in unknown) / weight if weight else 1.0,
+        "unknown_any": 1.0 if any(len(t) >= 2 for t in unknown) else 0.0,
         "dense_top": stats.get("dense_top", 0.0),
         "dense_margin": stats.get("dense_top", 0.0) - stats.get("dense_mean", 0.0),
         "key_top": stats.get("key_top", 0.0),
         "key_margin": stats.get("key_top", 0.0) - stats.get("key_mean", 0.0),
-        "key_cover": coverage(view, terms, key_text, known_only=False) if key_text else 0.0,
         "sent_score": best.score if best else 0.0,
         "english": 1.0 if english else 0.0,
+        "detail_stated": 1.0 if detail_stated else 0.0,  # it asks for a kind of detail and the quote states it
     }
 
 
+def only_rare(retrieval: Retrieval, lexicon: Lexicon) -> bool:
+    """The question asks about its rare terms and nothing else (“RCEP在哪条?”, “领跑者”)."""
+    rest = [t for t in terms_of(retrieval.query, lexicon)
+            if t not in lexicon.generic and not lexicon.references.lookup_words.search(t)
+            and not any(t.lower() in r.lower() or r.lower() in t.lower() for r in retrieval.rare)]
+    return bool(retrieval.rare) and not rest
+
+
 def decide(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexicon: Lexicon,
-           model: RefusalModel, english: bool) -> Decision:
-    values = features(retrieval, best, view, lexicon, english)
+           models: tuple[RefusalModel, RefusalModel], english: bool, detail_stated: bool = False) -> Decision:
+    """The model's verdict, under the rare-term guarantee.
+
+    A question about nothing but a rare term of the corpus is answered with the sentence holding it;
+    otherwise the model decides (the one fitted without plain-language keys when the clause has none),
+    and a refusal of a question holding a rare term says where the
+    document mentions it (`rare_mentioned`) instead of calling the question out of scope.
+    """
+    values = features(retrieval, best, view, lexicon, english, detail_stated)
     if best is None:
         return Decision(False, 0.0, values, "no_evidence")
+    model = models[0] if best.chunk.clause_key in view.key_text else models[1]  # with / without a layer
     probability = model.probability(values)
-    if best.chunk.clause_key in {c for clauses in retrieval.rare.values() for c in clauses}:
+    rare = bool(best.features.get("rare"))
+    if rare and only_rare(retrieval, lexicon):
         return Decision(True, probability, values, "rare_term")
-    return Decision(probability >= model.threshold, probability, values, "model")
+    answers = probability >= model.threshold
+    return Decision(answers, probability, values, "rare_mentioned" if rare and not answers else "model")

@@ -38,6 +38,12 @@ def terms_of(text: str, lexicon: Lexicon) -> set[str]:
     return set(lexicon.tokenize(text))
 
 
+def topic_terms(text: str, lexicon: Lexicon) -> set[str]:
+    """The question's terms without generic words (企业, 标准…), unless generic words are all it has."""
+    terms = terms_of(text, lexicon)
+    return {t for t in terms if t not in lexicon.generic} or terms
+
+
 def coverage(view: IndexView, terms: Iterable[str], text: str, *, known_only: bool) -> float:
     """IDF-weighted share of `terms` found in `text`; unknown terms weigh most unless `known_only`."""
     weighted = [(t, view.idf_of(t)) for t in terms if not known_only or t in view.idf]
@@ -64,12 +70,13 @@ def states(kind: DetailKind, text: str, lexicon: Lexicon, terms: Iterable[str] =
     statement next to one of the question's `terms` (a name “…” beside the thing asked about).
     """
     if kind.states is None:
-        return any(name in text for name, p in lexicon.places.items() if len(name) >= 2 and p.level != "province")
+        return any(name in text for name in lexicon.local_places)
     spans = [m.span() for m in kind.states.finditer(text)]
     if not kind.near:
         return bool(spans)
     lowered = text.lower()
-    anchors = [m.start() for t in terms if len(t) >= 2 for m in re.finditer(re.escape(t.lower()), lowered)]
+    anchors = [m.start() for t in terms if len(t) >= 2 and t not in lexicon.generic
+               for m in re.finditer(re.escape(t.lower()), lowered)]
     return any(a - kind.near <= end and start <= a + kind.near for start, end in spans for a in anchors)
 
 
@@ -94,8 +101,8 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
     asks for an issuer, a date or a contact. `focus` is a follow-up's own wording: its terms count
     as much as the whole rewritten question, so the new subject wins over the carried-over one.
     """
-    terms = terms_of(retrieval.lexical or retrieval.query, lexicon)
-    focus_terms = {t for t in terms_of(focus, lexicon) if t in view.idf}
+    terms = topic_terms(retrieval.lexical or retrieval.query, lexicon)
+    focus_terms = {t for t in topic_terms(focus, lexicon) if t in view.idf}
     numeric = bool(lexicon.numeric_question.search(retrieval.query))
     allow = boilerplate_allowed(details)
     hits, seen = [], set()

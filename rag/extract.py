@@ -32,6 +32,7 @@ class PartResult:
     detail: DetailKind | None = None
     decision: Decision | None = None
     evidence: tuple[Evidence, ...] = ()  # every sentence considered, best first
+    mentioned: Evidence | None = None  # where the document mentions a rare term of a refused part
 
 
 def related_of(hits: Sequence[Hit], limit: int = 3) -> tuple[Related, ...]:
@@ -49,8 +50,12 @@ def _whole(chunks: Sequence[Chunk], view: IndexView) -> tuple[Citation, ...]:
 
 
 def _asks_within(retrieval: Retrieval, view: IndexView, lexicon: Lexicon) -> set[str]:
-    """Terms of a clause-reference question beyond the reference itself (“二(七)2里二维码怎么说”)."""
-    names = [*view.sections, *view.items]
+    """Terms of a clause-reference question beyond the reference itself (“二(七)2里二维码怎么说”).
+
+    Words of the named clause's own label and headings (“指导思想”) belong to the reference.
+    """
+    names = [*view.sections, *view.items, *(h.chunk.label for h in retrieval.hits),
+             *(p for h in retrieval.hits for p in h.chunk.heading_path)]
     refs = lexicon.references.lookup_words
     return {t for t in terms_of(retrieval.query, lexicon)
             if t in view.idf and t not in lexicon.generic and not refs.search(t) and not any(t in n for n in names)
@@ -92,23 +97,63 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         return answer_lookup(retrieval, view, lexicon, config, scorer)
     evidence = sentence_evidence(retrieval, view, lexicon, config.sentence, clauses=config.limits.clauses_considered,
                                  scorer=scorer, details=details, focus=focus)
-    ranked = sorted(evidence, key=lambda e: (-e.score, e.rank))
-    best = ranked[0] if ranked else None
-    decision = decide(retrieval, best, view, lexicon, config.refusal, english)
-    top = tuple(ranked)
-    if not decision.answers:
-        rare = [e for e in ranked if e.features.get("rare")]
-        if not rare:
-            return PartResult(part, (), "weak_evidence", decision=decision, evidence=top)
-        best, decision = rare[0], replace(decision, answers=True, reason="rare_term")
-    assert best is not None
-    group = _group(evidence, best, config)
+    ranked = tuple(sorted(evidence, key=lambda e: (-e.score, e.rank)))
+    if not ranked:
+        return PartResult(part, (), "no_hits")
     terms = terms_of(retrieval.lexical or retrieval.query, lexicon)
+    best, citations, missing = select(ranked, details, terms, view, lexicon, config, part)
+    decision = decide(retrieval, best, view, lexicon, (config.refusal, config.refusal_plain), english,
+                      detail_stated=bool(details) and not missing)
+    if missing:  # a fact, not a score: the evidence does not state what was asked
+        return PartResult(part, (), "detail_not_stated", missing[0], decision, ranked)
+    if not decision.answers:
+        reason = "rare_mentioned" if decision.reason == "rare_mentioned" else "weak_evidence"
+        return PartResult(part, (), reason, decision=decision, evidence=ranked, mentioned=best)
+    return PartResult(part, citations, decision=decision, evidence=ranked)
+
+
+def select(ranked: Sequence[Evidence], details: Sequence[DetailKind], terms: set[str], view: IndexView,
+           lexicon: Lexicon, config: AnswererConfig,
+           part: str) -> tuple[Evidence, tuple[Citation, ...], list[DetailKind]]:
+    """The sentence that answers, the citations quoting it, and the asked details they leave unstated.
+
+    A sentence holding a rare term of the question comes first; a nearly as good one that states
+    what is asked beats one that does not. (eval/fit.py replays this to fit how much to quote.)
+    """
+    rare = [e for e in ranked if e.features.get("rare")]
+    best = ranked[0] if ranked[0].features.get("rare") or not rare else rare[0]
+    best = _stating(best, ranked, details, terms, lexicon, config)
+    citations, missing = _citations(best, ranked, details, terms, view, lexicon, config, part)
+    return best, citations, missing
+
+
+def _stating(best: Evidence, ranked: Sequence[Evidence], details: Sequence[DetailKind], terms: set[str],
+             lexicon: Lexicon, config: AnswererConfig) -> Evidence:
+    """When the best sentence does not state what the part asks for (a number, a date), a nearly as good
+    sentence that does is the better answer (“…要培养多少?” → the target, not the programme)."""
+    if not details or all(states(k, best.sentence, lexicon, terms) for k in details):
+        return best
+    floor = best.score * config.limits.keep_ratio
+    return next((e for e in ranked if e.score >= floor and e.features.get("rare", 0.0) >= best.features.get("rare", 0.0)
+                 and all(states(k, e.sentence, lexicon, terms) for k in details)), best)
+
+
+def _citations(best: Evidence, ranked: Sequence[Evidence], details: Sequence[DetailKind], terms: set[str],
+               view: IndexView, lexicon: Lexicon, config: AnswererConfig,
+               part: str) -> tuple[tuple[Citation, ...], list[DetailKind]]:
+    """The quote of the best sentence (and its close neighbours), and the asked details it leaves unstated.
+
+    A contact kind pulls in the line that states it (the phone number's line); a goal's sub-item
+    takes the year from its parent clause.
+    """
+    group = _group(ranked, best, config)
     missing = [k for k in details if not any(states(k, e.sentence, lexicon, terms) for e in group)]
-    for kind in [k for k in missing if k.line]:  # the line of the same chunk that states it (the phone's line)
-        stating = [e for e in ranked if e.chunk.chunk_id == best.chunk.chunk_id and states(kind, e.sentence, lexicon)]
-        if stating:
+    for kind in [k for k in details if k.line and (k in missing or k.prefer_line)]:
+        same = [e for e in ranked if e.chunk.chunk_id == best.chunk.chunk_id and states(kind, e.sentence, lexicon)]
+        stating = sorted(same, key=lambda e: len(e.sentence))[:1] if kind.prefer_line else same[:1]
+        if stating and stating[0] not in group:
             group.append(stating[0])
+        if stating and kind in missing:
             missing.remove(kind)
     numeric = bool(lexicon.numeric_question.search(part)) or bool(details)
     citations = [_quote(group, terms, numeric, config)]
@@ -117,9 +162,7 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         if parent is not None:
             citations.append(parent)
             missing.remove(kind)
-    if missing:
-        return PartResult(part, (), "detail_not_stated", missing[0], decision, top)
-    return PartResult(part, tuple(citations), decision=decision, evidence=top)
+    return tuple(citations), missing
 
 
 def _parent_stating(chunk: Chunk, kind: DetailKind, view: IndexView, lexicon: Lexicon) -> Citation | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class DetailKind:
     states: re.Pattern[str] | None  # None: stated by a place name of the gazetteer
     boilerplate: bool  # signature, date and contact lines may answer it
     line: bool = False  # the clause's line that states it is quoted too (the phone number's line)
+    prefer_line: bool = False  # …even when another quoted sentence already states it in passing
     near: int = 0  # the statement must stand within this many characters of a question term (0: anywhere)
 
 
@@ -53,6 +54,8 @@ class References:
     item: str
     preamble: re.Pattern[str]
     lookup_words: re.Pattern[str]
+    level2: str = ""
+    level3: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class Lexicon:
     basis_asks: re.Pattern[str]
     basis_citing: re.Pattern[str]
     basis_content: re.Pattern[str]
+    document_words: str
     this_clause: re.Pattern[str]
     dependent: re.Pattern[str]
     article_only: re.Pattern[str]
@@ -85,6 +89,19 @@ class Lexicon:
     not_rare: re.Pattern[str]
     boilerplate_labels: re.Pattern[str]
     boilerplate_date: re.Pattern[str]
+
+    @cached_property
+    def local_places(self) -> tuple[str, ...]:
+        """Names of cities, counties and towns (a province is not where something is)."""
+        return tuple(name for name, p in self.places.items() if len(name) >= 2 and p.level != "province")
+
+    @cached_property
+    def place_names(self) -> dict[Place, tuple[str, ...]]:
+        """Each place → every name it is asked by (full and short)."""
+        names: dict[Place, list[str]] = {}
+        for name, place in self.places.items():
+            names.setdefault(place, []).append(name)
+        return {place: tuple(n) for place, n in names.items()}
 
     def tokenize(self, text: str) -> list[str]:
         """Search tokens: jieba's search-mode words, lower-cased; stopwords and punctuation out."""
@@ -135,7 +152,8 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
         states = None if raw.get("states_from") == "places" else _pattern(raw.get("states"), where + " states")
         kinds.append(DetailKind(str(raw["name"]), str(raw["label"]), str(raw.get("label_en", raw["label"])),
                                 _pattern(raw.get("asks"), where + " asks"), states, bool(raw.get("boilerplate")),
-                                bool(raw.get("line")), int(raw.get("near", 0))))
+                                line=bool(raw.get("line")), prefer_line=bool(raw.get("prefer_line")),
+                                near=int(raw.get("near", 0))))
     return tuple(kinds)
 
 
@@ -185,6 +203,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         basis_asks=_pattern(basis["asks"], "patterns.toml basis.asks"),
         basis_citing=_pattern(basis["citing"], "patterns.toml basis.citing"),
         basis_content=_pattern(basis["content"], "patterns.toml basis.content"),
+        document_words=str(basis["document_words"]),
         this_clause=_pattern(follow["this_clause"], "patterns.toml followup.this_clause"),
         dependent=_pattern(follow["dependent"], "patterns.toml followup.dependent"),
         article_only=_pattern(follow["article_only"], "patterns.toml followup.article_only"),
@@ -195,7 +214,8 @@ def load_lexicon(directory: Path) -> Lexicon:
         pair_split=_pattern(multi["pair_split"], "patterns.toml multipart.pair_split"),
         references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),
                               _pattern(refs["preamble"], "patterns.toml references.preamble"),
-                              _pattern(refs["lookup_words"], "patterns.toml references.lookup_words")),
+                              _pattern(refs["lookup_words"], "patterns.toml references.lookup_words"),
+                              str(refs.get("level2", "")), str(refs.get("level3", ""))),
         texts={lang: {str(k): str(v) for k, v in table.items()} for lang, table in texts.items()},
         glossary=glossary,
         glossary_pattern=glossary_re,

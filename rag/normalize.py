@@ -80,23 +80,41 @@ def int_to_cn(number: int) -> str:
 @cache
 def _grammar(refs: References) -> dict[str, re.Pattern[str]]:
     num = rf"[{CN_NUM}\d]{{1,3}}"
+    generic = "|".join(u for u in (refs.article, refs.item, refs.ordinal) if u)
+    levels = "|".join(u for u in (refs.level2, refs.level3) if u)
     return {
         "compact": re.compile(rf"([{CN_NUM}]{{1,3}})、?\(([{CN_NUM}]{{1,3}})\)(?:(\d{{1,2}})(?![\d年月日%])|-(\d))?"),
-        "part": re.compile(rf"第({num})(?:{refs.part})"),
-        "article": re.compile(rf"第({num})(?:{refs.article})"),
-        "ordinal": re.compile(rf"第({num})(?:{refs.ordinal})"),
-        "item": re.compile(rf"第({num})(?:{refs.item})"),
+        "part": re.compile(rf"第?({num})(?:{refs.part})|^(?:我想问|请问|问一下|问下)?({num})的(?=第)"),
+        # an ordinal: 第N + any unit, or N + a level word (三大项, 第二小点)
+        "ordinal": re.compile(rf"第({num})({levels + '|' if levels else ''}{generic})|({num})({levels})"
+                              if levels else rf"第({num})({generic})"),
+        "level2": re.compile(rf"^(?:{refs.level2})$") if refs.level2 else re.compile(r"(?!)"),
+        "level3": re.compile(rf"^(?:{refs.level3})$") if refs.level3 else re.compile(r"(?!)"),
     }
 
 
+def _numbers(text: str, g: dict[str, re.Pattern[str]]) -> tuple[int | None, int | None]:
+    """The (一)-level and 1.-level numbers a reference gives, in order, honouring level words."""
+    item = article = None
+    for m in g["ordinal"].finditer(text):
+        value, unit = (m[1], m[2]) if m[1] else (m[3], m[4])
+        n = cn_to_int(value)
+        if g["level3"].match(unit) or (item is not None and not g["level2"].match(unit)):
+            article = n if article is None else article
+        else:
+            item = n if item is None else item
+    return item, article
+
+
 def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str],
-                     items: Mapping[str, str] | None = None) -> str | None:
+                     items: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None) -> str | None:
     """The clause-id prefix a question names, or None.
 
-    Understands “二(七)2”, “二、(七)2”, “一(二)-4”, “第二部分第七条第2项”, the preamble words and,
-    through `sections` (section name → numeral, e.g. 主要举措 → 二), “主要举措第七条”; through
-    `items` (item title → id, e.g. 发展目标 → 一(二)), “发展目标第四个破折号”. A bare “二(七)”
-    names the whole item; the caller expands it to the clauses it contains.
+    Understands “二(七)2”, “二、(七)2”, “一(二)-4”, the preamble words, “第二部分第七条第2项”,
+    “二部分三大项里的第二条”, “二的第五个第二小点”, and through `sections` (section name → numeral,
+    e.g. 主要举措 → 二) “主要举措第四点第一条”; through `items` (item title → id, e.g. 发展目标 → 一(二))
+    “发展目标第四个破折号”; through `titles` (a clause's own title → id) “优化标准供给结构”. A bare
+    “二(七)” names the whole item; the caller expands it to the clauses it contains.
     """
     text = normalize(question)
     g = _grammar(refs)
@@ -106,17 +124,19 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
         return f"{m[1]}({m[2]})-{m[4]}" if m[4] else f"{m[1]}({m[2]})"
     if refs.preamble.search(text):
         return "序言"
-    article = g["article"].search(text) or g["ordinal"].search(text) or g["item"].search(text)
-    if article and (item := next((cid for name, cid in (items or {}).items() if name and name in text), None)):
-        return f"{item}{cn_to_int(article[1])}"
+    item_no, article_no = _numbers(text, g)
+    named_item = next((cid for name, cid in sorted((items or {}).items(), key=lambda kv: -len(kv[0]))
+                       if name and name in text), None)
+    if named_item and item_no is not None:
+        return f"{named_item}{item_no}"  # 发展目标第四条 → 一(二)4 (the caller also tries 一(二)-4)
+    section = None
     if m := g["part"].search(text):
-        section: str | None = int_to_cn(cn_to_int(m[1]))
+        section = int_to_cn(cn_to_int(m[1] or m[2]))
     else:
         section = next((num for name, num in sections.items() if name and name in text), None)
-    article = g["article"].search(text)
-    if section is None or article is None:
-        return None
-    ref = f"{section}({int_to_cn(cn_to_int(article[1]))})"
-    if item_m := g["item"].search(text):
-        ref += str(cn_to_int(item_m[1]))
-    return ref
+    if section is not None and item_no is not None:
+        return f"{section}({int_to_cn(item_no)})" + (str(article_no) if article_no is not None else "")
+    if named_item:
+        return named_item
+    return next((cid for title, cid in sorted((titles or {}).items(), key=lambda kv: -len(kv[0]))
+                 if len(title) >= 4 and title in text), None)

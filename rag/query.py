@@ -114,5 +114,5 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
         traditional=is_traditional(raw),
         details=lexicon.asked_details(text),
         parts=(alone,) if rewritten else split_parts(alone, lexicon, view, config.limits.max_parts),
-        rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin),
+        rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin, cfg.rare_min_digits),
     )

@@ -83,8 +83,9 @@ class HybridRetriever:
             try:
                 info = self.store.check(self.embedder.model_id)
                 if self._view is None or self._view.name != info.name:
-                    self._view = IndexView.build(info.name, self.store.chunks(info.name), self.lexicon,
-                                                 self.store.keys(info.name), self.names)
+                    keys = self.store.key_vectors(info.name) if self.settings.plain_layer else []
+                    self._view = IndexView.build(info.name, self.store.chunks(info.name), self.lexicon, keys,
+                                                 self.names)
             except Exception:
                 if self._view is None:
                     raise
@@ -110,7 +111,8 @@ class HybridRetriever:
         key_bm25 = view.key_bm25_scores(self.lexicon.tokenize(f"{query} {lexical}")) if hybrid else np.zeros(0)
         cfg = self.config.retrieval
         if rare is None:
-            rare = view.rare_terms(query, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin) if hybrid else {}
+            rare = view.rare_terms(query, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin,
+                                       cfg.rare_min_digits) if hybrid else {}
         degraded, warning = False, ""
         dense: list[tuple[Chunk, float]] = []
         keys: list[tuple[Key, float]] = []
@@ -120,7 +122,7 @@ class HybridRetriever:
                 vector = self.embedder.embed_query(query)
                 dense = self.store.dense_search(view.name, vector, min(self.settings.candidates, len(view.chunks)))
                 if hybrid:
-                    keys = self.store.key_search(view.name, vector, min(cfg.candidates_keys, len(view.keys)))
+                    keys = view.key_search(vector, cfg.candidates_keys)
             except Exception as exc:  # Chroma down: answer from the lexical side alone, and say so
                 degraded, warning = True, f"dense search unavailable ({type(exc).__name__}); BM25 only"
         weights = self.config.fusion if hybrid else {"bm25": 0.5, "dense": 0.5}
@@ -181,6 +183,8 @@ def fuse(view: IndexView, bm25: np.ndarray, dense: Sequence[tuple[Chunk, float]]
             "key_dense": key_scaled.get(ck, 0.0),
             "rare": 1.0 if ck in rare_by_clause else 0.0,
         }
+        if ck not in view.key_text:  # a clause without a plain-language layer: its own text stands in for keys
+            features["key_bm25"], features["key_dense"] = features["bm25"], features["dense"]
         score = sum(weights.get(name, 0.0) * value for name, value in features.items())
         via = "hybrid" if raw_bm25 and raw_dense else ("bm25" if raw_bm25 else "dense")
         hits.append(Hit(chunk, score, raw_bm25.get(cid), raw_dense.get(cid), via, raw_key_bm25.get(ck),

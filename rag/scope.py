@@ -8,6 +8,7 @@ match; the place named in the refusal is the gazetteer's name, never text copied
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from index.models import Document
@@ -29,7 +30,20 @@ def names_of(doc: Document) -> list[str]:
     return [n for n in (doc.title.strip("《》"), doc.number, *doc.aliases) if n]
 
 
-def cited_question(question: str, documents: list[Document], primary: str, lexicon: Lexicon) -> CitedQuestion | None:
+def _by_issuer(question: str, doc: Document, lexicon: Lexicon, corpus_text: str) -> bool:
+    """“省里那个文件”, “台州市委的意见”: an issuer's name followed closely by a document word — unless the
+    words after the name are the corpus's own (浙江标准, 台州市标准创新贡献奖 are not documents)."""
+    for name in doc.issued_by:
+        pattern = re.compile(rf"{re.escape(name.lower())}.{{0,7}}?({lexicon.document_words})", re.IGNORECASE)
+        for m in pattern.finditer(question):
+            following = question[m.start() : m.start() + len(name) + 2]
+            if following.lower() not in corpus_text.lower() or len(following) <= len(name):
+                return True
+    return False
+
+
+def cited_question(question: str, documents: list[Document], primary: str, lexicon: Lexicon,
+                   corpus_text: str = "") -> CitedQuestion | None:
     """The cited documents (without text in the corpus) a question is about, if any.
 
     The primary document's own names are removed first: its title contains the cited outline's.
@@ -40,7 +54,9 @@ def cited_question(question: str, documents: list[Document], primary: str, lexic
             for name in sorted(names_of(doc), key=len, reverse=True):
                 lowered = lowered.replace(name.lower(), " ")
     mentioned = tuple(d for d in documents
-                      if not d.has_text and d.doc_id != primary and any(n.lower() in lowered for n in names_of(d)))
+                      if not d.has_text and d.doc_id != primary and (
+                          any(n.lower() in lowered for n in names_of(d))
+                          or _by_issuer(lowered, d, lexicon, corpus_text)))
     if not mentioned:
         return None
     # anything asked about a cited document is about its content, unless it asks about the citing itself
@@ -83,5 +99,5 @@ def foreign_places(question: str, corpus_text: str, jurisdiction: str, lexicon: 
     return found
 
 
-def _short_and_full(place: Place, lexicon: Lexicon) -> list[str]:
-    return [name for name, p in lexicon.places.items() if p == place]
+def _short_and_full(place: Place, lexicon: Lexicon) -> tuple[str, ...]:
+    return lexicon.place_names.get(place, (place.name,))

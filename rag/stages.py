@@ -39,7 +39,7 @@ class CatalogStage:
                 return Answer(query.raw, text, False, citations, "extractive", standalone_question=question,
                               reason="targets")
         docs = list(a.documents.values())
-        cited = cited_question(question, docs, primary_id, lexicon)
+        cited = cited_question(question, docs, primary_id, lexicon, view.corpus_text)
         if cited is not None and cited.asks_content:
             preamble = view.by_clause.get(f"{primary_id}:序言", [])[:1]
             related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in preamble)

@@ -26,6 +26,7 @@ _SECTION = re.compile(rf"^([{CN_NUM}]+)、(.+)$")
 _ITEM = re.compile(rf"^\(([{CN_NUM}]+)\)(.+)$")
 _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_QUOTED = re.compile(r"[“\"'‘「《]([^”\"'’」》]{2,20})[”\"'’」》]")
 
 
 def _bm25(docs: list[list[str]]) -> bm25s.BM25 | None:
@@ -45,6 +46,7 @@ class IndexView:
     lexicon: Lexicon
     names: tuple[str, ...] = ()  # titles, organisations and places of the catalog (boilerplate, not topics)
     keys: list[Key] = field(default_factory=list)
+    key_matrix: np.ndarray | None = None  # unit vectors of `keys`, row for row (searched in memory)
     bm25: bm25s.BM25 | None = None
     idf: dict[str, float] = field(default_factory=dict)
     key_bm25: bm25s.BM25 | None = None
@@ -53,12 +55,18 @@ class IndexView:
     key_vocab: frozenset[str] = frozenset()
     sections: dict[str, str] = field(default_factory=dict)
     items: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # a clause's own title → its id (优化标准供给结构 → 二(七)2)
     by_clause: dict[str, list[Chunk]] = field(default_factory=dict)
+    _word_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, name: str, chunks: list[Chunk], lexicon: Lexicon, keys: list[Key] | None = None,
-              names: tuple[str, ...] = ()) -> IndexView:
-        view = cls(name, chunks, lexicon, tuple(n for n in names if n), list(keys or []))
+    def build(cls, name: str, chunks: list[Chunk], lexicon: Lexicon,
+              keys: list[tuple[Key, list[float]]] | None = None, names: tuple[str, ...] = ()) -> IndexView:
+        pairs = list(keys or [])
+        view = cls(name, chunks, lexicon, tuple(n for n in names if n), [k for k, _v in pairs])
+        if pairs and all(v is not None and len(v) for _k, v in pairs):
+            matrix = np.asarray([v for _k, v in pairs], dtype=np.float32)
+            view.key_matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
         tokens = [lexicon.tokenize(c.embed_text) for c in chunks]
         view.bm25 = _bm25(tokens)
         df = Counter(t for toks in tokens for t in set(toks))
@@ -74,6 +82,8 @@ class IndexView:
         view.key_vocab = frozenset(t for toks in key_tokens for t in toks)
         for chunk in chunks:
             view.by_clause.setdefault(chunk.clause_key, []).append(chunk)
+            if title := _title_of(chunk.label):
+                view.titles.setdefault(title, chunk.clause_id)
             path = chunk.heading_path
             if path and (m := _SECTION.match(path[0])):
                 view.sections.setdefault(m[2], m[1])
@@ -133,21 +143,25 @@ class IndexView:
     def _content_lower(self) -> str:
         return "\n".join(self.content.values()).lower()
 
-    def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int) -> dict[str, list[str]]:
-        """Question terms found verbatim in at most `max_df` clauses → those clauses (RCEP, 领跑者, 1812).
+    def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int,
+                   min_digits: int = 3) -> dict[str, list[str]]:
+        """Question terms that are words of at most `max_df` clauses → those clauses (RCEP, 领跑者, 1812).
 
-        Candidates are the question's words and pairs of adjacent words (揭榜+挂帅) and anything it
-        quotes; everyday words, catalog names and years never count.
+        Candidates are the question's words, pairs of adjacent words (揭榜+挂帅) and anything it
+        quotes; a candidate counts only where the clause has it as a word of its own (as segmented,
+        or quoted “…” there), so “标准是” or “的标准化” never do. Everyday words, catalog names and
+        years never count.
         """
         words = self.lexicon.words(question)
         candidates = set(words) | {a + b for a, b in itertools.pairwise(words)}
-        candidates |= set(re.findall(r"[“\"'‘「《]([^”\"'’」》]{2,20})[”\"'’」》]", question))
+        candidates |= set(_QUOTED.findall(question))
         found: dict[str, list[str]] = {}
         everything = self._content_lower
         for term in candidates:
             han = len(_HAN.findall(term))
-            latin = bool(_LATIN.fullmatch(term)) and len(term) >= min_latin
-            if not (han >= min_han or latin or (han >= 2 and f"“{term}”" in question.replace('"', "“"))):
+            digits = term.isdigit()
+            latin = bool(_LATIN.fullmatch(term)) and len(term) >= (min_digits if digits else min_latin)
+            if not (han >= min_han or latin or (han >= 2 and term in _QUOTED.findall(question))):
                 continue
             if term.lower() in self.lexicon.stopwords or term in self.lexicon.generic or \
                     self.lexicon.not_rare.search(term) or any(term in n for n in self.names):
@@ -155,16 +169,24 @@ class IndexView:
             if term.lower() not in everything:
                 continue
             clauses = [k for k, text in self.content.items() if term.lower() in text.lower()]
-            if 0 < len(clauses) <= max_df:
+            if 0 < len(clauses) <= max_df and any(term.lower() in self._words_of(k) for k in clauses):
                 found[term] = clauses
         # a longer term subsumes the shorter ones it contains (“冲锋衣示范” vs “冲锋衣”)
         return {t: c for t, c in found.items() if not any(t != o and t in o for o in found)}
+
+    def _words_of(self, clause_key: str) -> frozenset[str]:
+        """The clause's own words (segmented once, on first need) and the terms it quotes."""
+        if clause_key not in self._word_cache:
+            text = self.content.get(clause_key, "")
+            words = {w.lower() for w in self.lexicon.words(text)} | {q.lower() for q in _QUOTED.findall(text)}
+            self._word_cache[clause_key] = frozenset(words)
+        return self._word_cache[clause_key]
 
     # --- clause references ---
 
     def named(self, text: str, primary_doc: str) -> tuple[str | None, list[Chunk]]:
         """The clause reference a text makes (by number, section or item title) and its chunks."""
-        ref = parse_clause_ref(text, self.lexicon.references, self.sections, self.items)
+        ref = parse_clause_ref(text, self.lexicon.references, self.sections, self.items, self.titles)
         return ref, (self.lookup(ref, primary_doc) if ref else [])
 
     def lookup(self, ref: str, primary_doc: str) -> list[Chunk]:
@@ -184,6 +206,15 @@ class IndexView:
                     return inside
         return []
 
+    def key_search(self, vector: list[float] | tuple[float, ...], n: int) -> list[tuple[Key, float]]:
+        """The `n` keys nearest to `vector` by cosine (an in-memory product: keys are few)."""
+        if self.key_matrix is None or not len(vector) or n <= 0:
+            return []
+        q = np.asarray(vector, dtype=np.float32)
+        sims = self.key_matrix @ (q / max(float(np.linalg.norm(q)), 1e-12))
+        top = np.argsort(-sims)[:n]
+        return [(self.keys[i], float(sims[i])) for i in top]
+
     # --- lexical scoring ---
 
     def bm25_scores(self, tokens: list[str]) -> np.ndarray:
@@ -197,6 +228,14 @@ class IndexView:
         if self.key_bm25 is None or not known:
             return np.zeros(len(self.key_clauses))
         return np.asarray(self.key_bm25.get_scores(known), dtype=float)
+
+
+def _title_of(label: str) -> str:
+    """The title part of a clause label: after “——”, after “2.”, or after “(一)”."""
+    for pattern in (r"——\s*(.+)$", r"\d\.(.+)$", r"\)([^)]+)$"):
+        if m := re.search(pattern, label):
+            return m[1].strip()
+    return ""
 
 
 def _inside(clause_id: str, prefix: str) -> bool:

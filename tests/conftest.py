@@ -54,9 +54,18 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def assistant(built_settings: Settings):  # type: ignore[no-untyped-def]
+    """The extractive chain with curated FAQ answers off: what most tests are about."""
     from rag.chain import Assistant
 
     return Assistant(built_settings)
+
+
+@pytest.fixture(scope="session")
+def faq_assistant(built_settings: Settings):  # type: ignore[no-untyped-def]
+    """The chain as served, curated FAQ answers on (tests about the FAQ)."""
+    from rag.chain import Assistant
+
+    return Assistant(built_settings.model_copy(update={"faq": True}))
 
 
 # ---- LLM mode: one real OpenAI-compatible endpoint on 127.0.0.1 (eval/llm_fake.py), scripted per test.

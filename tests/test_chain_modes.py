@@ -22,11 +22,11 @@ def _verbatim(assistant: Assistant, answer: Any) -> None:
         assert c.quote in view.clause_text(f"{c.doc_id}:{c.clause_id}")
 
 
-def test_question_restating_a_faq_entry_answers_with_it_and_verified_citations(assistant: Assistant) -> None:
-    answer = assistant.answer("企业可以用二维码公示产品执行标准吗?")
+def test_question_restating_a_faq_entry_answers_with_it_and_verified_citations(faq_assistant: Assistant) -> None:
+    answer = faq_assistant.answer("企业可以用二维码公示产品执行标准吗?")
     assert answer.mode == "faq" and answer.extra["faq_id"]
     assert "二(七)2" in [c.clause_id for c in answer.citations]
-    _verbatim(assistant, answer)
+    _verbatim(faq_assistant, answer)
 
 
 def test_faq_is_never_forced_and_a_stale_entry_falls_back_to_the_text(
@@ -35,7 +35,7 @@ def test_faq_is_never_forced_and_a_stale_entry_falls_back_to_the_text(
     entry = {"id": "faq-0099", "question": "企业可以用二维码公示产品执行标准吗?", "answer": "过时答案【二(九)9】",
              "clauses": ["sanmen:二(九)9"], "paraphrases": []}
     (corpus_copy / "faq.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
-    settings = built_settings.model_copy(update={"corpus_dir": corpus_copy})
+    settings = built_settings.model_copy(update={"corpus_dir": corpus_copy, "faq": True})
     bot = Assistant(settings)
     stale = bot.answer("企业可以用二维码公示产品执行标准吗?")
     assert stale.mode == "extractive" and stale.citations[0].clause_id == "二(七)2"
