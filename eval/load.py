@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 import httpx
 
 from eval.procs import free_port as _free_port
+from index.stats import percentile
 
 GOLD = Path(__file__).with_name("gold.jsonl")
 REPORT = Path(__file__).with_name("reports") / "load.md"
@@ -71,9 +72,8 @@ class LoadReport:
         return self.requests / self.elapsed if self.elapsed else 0.0
 
     def percentile(self, q: float) -> float:
-        """Nearest-rank percentile in ms (0 when nothing succeeded)."""
-        ordered = sorted(self.latencies_ms)
-        return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else 0.0
+        """The project's percentile (index/stats.py) of the latencies in ms; 0 when nothing succeeded."""
+        return percentile(self.latencies_ms, q) or 0.0
 
 
 def questions_from(path: Path = GOLD) -> list[str]:

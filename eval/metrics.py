@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from index.stats import percentile as percentile  # the project's one percentile, re-exported
+
 Element = tuple[str, ...]
 
 
@@ -123,16 +125,6 @@ def mean(values: Iterable[float | None]) -> float | None:
     """Mean over defined values; None when a metric applies to no question."""
     present = [v for v in values if v is not None]
     return sum(present) / len(present) if present else None
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linearly interpolated percentile, q in 0..100 (numpy's default), for latency p50/p95."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * min(max(q, 0.0), 100.0) / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 # --- one question, one system ---

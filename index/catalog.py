@@ -1,12 +1,16 @@
-"""`corpus/catalog.toml` and the loaders that turn a listed file into text (I/O lives here)."""
+"""`corpus/catalog.toml` and the loaders that turn a listed file into text (I/O lives here).
+
+Versions: an entry may say `supersedes = "<doc_id>"` (a 正式稿 replacing its 征求意见稿). The named
+entry must exist, no entry supersedes itself or an entry another one already supersedes, and the
+chain has no cycle (`Document.supersedes`). Writing the corpus (add, replace, remove) lives in
+index/documents.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,21 @@ class CorpusError(Exception):
     """A problem with the corpus that a person must fix; the message names the file."""
 
 
+def superseded_by(docs: list[Document]) -> dict[str, str]:
+    """doc_id → the doc_id of the entry that replaces it."""
+    return {d.supersedes: d.doc_id for d in docs if d.supersedes}
+
+
+def current_version(docs: list[Document], doc_id: str) -> str:
+    """Follow `supersedes` forward from `doc_id` to the newest version (itself when none replaces it)."""
+    newer = superseded_by(docs)
+    seen = {doc_id}
+    while doc_id in newer and newer[doc_id] not in seen:
+        doc_id = newer[doc_id]
+        seen.add(doc_id)
+    return doc_id
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -37,7 +56,7 @@ def load_catalog(corpus_dir: Path) -> list[Document]:
         data = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
     except Exception as exc:  # tomlkit raises several parse error types
         raise CorpusError(f"{path}: not valid TOML: {exc}") from exc
-    docs = [_document(entry, path) for entry in data.get("document", [])]
+    docs: list[Document] = [_document(entry, path) for entry in data.get("document", [])]
     seen: set[str] = set()
     for doc in docs:
         if doc.doc_id in seen:
@@ -45,7 +64,32 @@ def load_catalog(corpus_dir: Path) -> list[Document]:
         seen.add(doc.doc_id)
         if doc.path is not None:
             _check_file(corpus_dir / doc.path, doc.sha256)
+    check_versions(docs, path)
     return docs
+
+
+def check_versions(docs: list[Document], catalog: Path | str = CATALOG_NAME) -> None:
+    """Every `supersedes` names another listed entry, once, without a cycle."""
+    ids = {d.doc_id for d in docs}
+    replaced: dict[str, str] = {}
+    for doc in docs:
+        old = doc.supersedes
+        if not old:
+            continue
+        if old == doc.doc_id:
+            raise CorpusError(f"{catalog}: document {doc.doc_id!r} supersedes itself")
+        if old not in ids:
+            raise CorpusError(f"{catalog}: document {doc.doc_id!r} supersedes {old!r}, which is not in the catalog")
+        if old in replaced:
+            raise CorpusError(f"{catalog}: {old!r} is superseded twice (by {replaced[old]!r} and {doc.doc_id!r})")
+        replaced[old] = doc.doc_id
+    for start in replaced:
+        chain, at = [start], start
+        while at in replaced:
+            at = replaced[at]
+            if at in chain:
+                raise CorpusError(f"{catalog}: supersedes forms a cycle: {' → '.join([*chain, at])}")
+            chain.append(at)
 
 
 def _document(entry: dict[str, Any], catalog: Path) -> Document:
@@ -54,6 +98,9 @@ def _document(entry: dict[str, Any], catalog: Path) -> Document:
         raise CorpusError(f"{catalog}: invalid doc_id {doc_id!r} (use a-z, 0-9, '.', '_', '-')")
     if not entry.get("title"):
         raise CorpusError(f"{catalog}: document {doc_id!r} has no title")
+    supersedes = entry.get("supersedes", "")
+    if not isinstance(supersedes, str) or (supersedes and not _DOC_ID.match(supersedes)):
+        raise CorpusError(f"{catalog}: document {doc_id!r}: supersedes must be one doc_id, got {supersedes!r}")
     return Document(
         doc_id=doc_id,
         title=str(entry["title"]),
@@ -69,6 +116,7 @@ def _document(entry: dict[str, Any], catalog: Path) -> Document:
         jurisdiction=str(entry.get("jurisdiction", "")),
         organisations=_strings(entry, "organisations", catalog, doc_id),
         issued_by=_strings(entry, "issued_by", catalog, doc_id),
+        supersedes=supersedes,
     )
 
 
@@ -103,60 +151,66 @@ def read_text(corpus_dir: Path, doc: Document) -> str:
 
 def load_file(path: Path) -> str:
     """Text of a txt, md, docx, pdf or saved html file; a clear error for anything else."""
-    fmt = path.suffix.lower().lstrip(".")
+    if path.suffix.lower().lstrip(".") not in _LOADERS:
+        raise CorpusError(f"{path}: unknown format {path.suffix!r} (supported: {', '.join(FORMATS)})")
+    return load_bytes(str(path), path.read_bytes())
+
+
+def load_bytes(name: str, data: bytes) -> str:
+    """Text of a file's bytes, the format taken from `name`'s extension (an upload never touches disk)."""
+    fmt = Path(name).suffix.lower().lstrip(".")
     loader = _LOADERS.get(fmt)
     if loader is None:
-        raise CorpusError(f"{path}: unknown format {path.suffix!r} (supported: {', '.join(FORMATS)})")
+        raise CorpusError(f"{name}: unknown format {Path(name).suffix!r} (supported: {', '.join(FORMATS)})")
     try:
-        text = loader(path)
-    except CorpusError:
-        raise
+        text = loader(data)
+    except CorpusError as exc:
+        raise CorpusError(f"{name}: {exc}") from exc
     except Exception as exc:  # each library raises its own error types for broken files
-        raise CorpusError(f"{path}: cannot read as {fmt}: {exc}") from exc
+        raise CorpusError(f"{name}: cannot read as {fmt}: {exc}") from exc
     if not text.strip():
-        raise CorpusError(f"{path}: no text found (a scanned PDF needs OCR first)")
+        raise CorpusError(f"{name}: no text found (a scanned PDF needs OCR first)")
     return text
 
 
-def _read_plain(path: Path) -> str:
-    raw = path.read_bytes()
+def _read_plain(raw: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CorpusError(f"{path}: not UTF-8 or GB18030 text")
+    raise CorpusError("not UTF-8 or GB18030 text")
 
 
-def _read_md(path: Path) -> str:
-    text = _read_plain(path)
+def _read_md(raw: bytes) -> str:
+    text = _read_plain(raw)
     text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.M)
     return re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(raw: bytes) -> str:
     import docx
 
-    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(raw)).paragraphs)
 
 
-def _read_pdf(path: Path) -> str:
+def _read_pdf(raw: bytes) -> str:
     from pypdf import PdfReader
 
-    return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(raw)).pages)
 
 
-def _read_html(path: Path) -> str:
+def _read_html(raw: bytes) -> str:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_plain(path), "html.parser")
+    soup = BeautifulSoup(_read_plain(raw), "html.parser")
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
         tag.decompose()
     root = soup.find("article") or soup.body or soup
     return root.get_text("\n")
 
 
-_LOADERS: dict[str, Callable[[Path], str]] = {
+_LOADERS: dict[str, Callable[[bytes], str]] = {
     "txt": _read_plain,
     "md": _read_md,
     "docx": _read_docx,
@@ -168,49 +222,18 @@ _LOADERS: dict[str, Callable[[Path], str]] = {
 
 def add_document(corpus_dir: Path, src: Path, *, doc_id: str, title: str | None = None,
                  replace: bool = False, **meta: Any) -> Document:
-    """Copy `src` into the corpus as `<doc_id><suffix>` and record it in the catalog.
+    """Copy `src` into the corpus and record it in the catalog (index.documents.add does the work).
 
-    A document already listed with metadata only (a cited document) gets its text attached.
-    The catalog is rewritten atomically; the file is validated before anything is written.
+    A document already listed with metadata only (a cited document) gets its text attached. Every
+    check runs before anything is written; the catalog is replaced atomically.
     """
+    from index.documents import Meta, add
+
     if not _DOC_ID.match(doc_id):
         raise CorpusError(f"invalid doc_id {doc_id!r} (use a-z, 0-9, '.', '_', '-', 2-64 chars)")
     if not src.is_file():
         raise CorpusError(f"{src}: no such file")
-    load_file(src)  # validates format and readability before the corpus is touched
-    catalog_path = corpus_dir / CATALOG_NAME
-    doc = tomlkit.parse(catalog_path.read_text(encoding="utf-8"))
-    entries = doc.setdefault("document", tomlkit.aot())
-    entry = next((e for e in entries if e.get("doc_id") == doc_id), None)
-    if entry is not None and entry.get("path") and not replace:
-        raise CorpusError(f"{doc_id!r} already has a text ({entry['path']}); pass --replace")
-    if entry is None:
-        if not title:
-            raise CorpusError(f"{doc_id!r} is a new document: --title is required")
-        entry = tomlkit.table()
-        entry["doc_id"] = doc_id
-        entries.append(entry)
-    if title:
-        entry["title"] = title
-    for key, value in meta.items():
-        if value:
-            entry[key] = list(value) if isinstance(value, tuple | list) else value
-    target = corpus_dir / f"{doc_id}{src.suffix.lower()}"
-    shutil.copyfile(src, target)
-    entry["path"] = target.name
-    entry["sha256"] = sha256_file(target)
-    _atomic_write(catalog_path, tomlkit.dumps(doc))
-    return next(d for d in load_catalog(corpus_dir) if d.doc_id == doc_id)
+    fields = {k: str(v) for k, v in meta.items() if v}
+    return add(corpus_dir, Meta(doc_id, title or "", replace=replace, **fields), src.name, src.read_bytes())
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from index.atomic import write_atomic
 from index.catalog import CorpusError
 from index.models import Key
 
@@ -162,15 +161,7 @@ def save_interpretation(corpus_dir: Path, record: Interpretation) -> Path:
 def _write(path: Path, records: Iterable[Interpretation]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     body = "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, body)
 
 
 def mark_reviewed(record: Interpretation, reviewer: str, when: str) -> Interpretation:

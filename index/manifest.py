@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.atomic import write_atomic
 from index.settings import Settings
 
 MANIFEST = "index-manifest.json"
@@ -72,15 +71,7 @@ def write(settings: Settings, value: str, summary: dict[str, Any]) -> None:
     """Record a finished build (atomic replace, so a crash leaves the old manifest or none)."""
     folder = Path(settings.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"fingerprint": value, "summary": summary}, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, folder / MANIFEST)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(folder / MANIFEST, json.dumps({"fingerprint": value, "summary": summary}, ensure_ascii=False))
 
 
 def forget(settings: Settings) -> None:

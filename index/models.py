@@ -106,6 +106,7 @@ class Document:
     jurisdiction: str = ""  # the place whose policy it is (三门县)
     organisations: tuple[str, ...] = ()  # bodies named in it as issuer or contact (三门县市场监督管理局)
     issued_by: tuple[str, ...] = ()  # its issuer as people name it (省里, 台州市委) before 文件/意见
+    supersedes: str = ""  # the doc_id of the earlier version it replaces (a 正式稿 its 征求意见稿)
 
     @property
     def has_text(self) -> bool:

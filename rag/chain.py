@@ -18,18 +18,18 @@ from typing import Any
 from index.catalog import load_catalog
 from index.models import Document
 from index.settings import Settings
-from rag import compose
+from rag.answering import LookupStage, RetrieveStage
 from rag.config import load_config
-from rag.extract import PartResult, answer_lookup, answer_part, related_of
 from rag.faq import FaqEntry, FaqSource
 from rag.faq_table import faq_source as default_faq_source
 from rag.lexicon import load_lexicon
-from rag.locate import locate, locate_all
-from rag.models import Answer, Related, Trace
+from rag.locate import locate_all
+from rag.models import Answer, Trace
 from rag.query import Query, Turn, build_query
-from rag.retrieve import HybridRetriever, Retrieval
+from rag.retrieve import HybridRetriever
 from rag.sentences import SentenceVectors
 from rag.stages import CatalogStage, FaqStage
+from rag.versions import VERSIONS, current, earlier_lines, earlier_versions, superseded
 from rag.view import IndexView
 
 MODES = ("extractive", "llm")
@@ -60,6 +60,8 @@ class Assistant:
         self._faq_lock = threading.Lock()
         self.catalog = CatalogStage(self)
         self.faq = FaqStage(self)
+        self.lookup = LookupStage(self)
+        self.retrieve = RetrieveStage(self)
 
     @cached_property
     def llm(self) -> Any:
@@ -72,9 +74,24 @@ class Assistant:
     def documents(self) -> dict[str, Document]:
         return {d.doc_id: d for d in load_catalog(self.settings.corpus_dir)}
 
+    @cached_property
+    def superseded(self) -> frozenset[str]:
+        """Documents a newer version replaces: left out of retrieval and citations."""
+        return superseded(list(self.documents.values()))
+
+    @cached_property
+    def primary(self) -> str:
+        """The current version of the primary document (its 正式稿 once one replaces the draft)."""
+        return current(list(self.documents.values()), self.settings.primary_doc)
+
     def title(self, doc_id: str) -> str:
+        """The citation title; for a document with versions, which version it is (…(正式稿))."""
         doc = self.documents.get(doc_id)
-        return doc.citation_title if doc else doc_id
+        if doc is None:
+            return doc_id
+        versioned = doc_id in self.superseded or any(d.supersedes == doc_id or doc.supersedes
+                                                     for d in self.documents.values())
+        return f"{doc.citation_title}({doc.status})" if versioned and doc.status else doc.citation_title
 
     def warm(self, progress: Any = None, max_chunks: int = 5000) -> int:
         """Embed every sentence of a small corpus ahead of time (cached on disk); returns how many were new."""
@@ -98,19 +115,23 @@ class Assistant:
 
     # --- public entry points ---
 
-    def answer(self, question: str, history: Sequence[Turn] | None = None, mode: str | None = None) -> Answer:
-        """The answer in `mode` (default extractive); LLM mode falls back to extractive on any failure."""
+    def answer(self, question: str, history: Sequence[Turn] | None = None, mode: str | None = None,
+               versions: str = "current") -> Answer:
+        """The answer in `mode` (default extractive); LLM mode falls back to extractive on any failure.
+
+        `versions="all"` adds the earlier version's wording of each cited clause where it differs.
+        """
         final: Answer | None = None
-        for item in self._run(question, history, mode, streaming=False):
+        for item in self._run(question, history, mode, streaming=False, versions=versions):
             if isinstance(item, Answer):
                 final = item
         assert final is not None
         return final
 
     def stream(self, question: str, history: Sequence[Turn] | None = None,
-               mode: str | None = None) -> Iterator[str | Answer]:
+               mode: str | None = None, versions: str = "current") -> Iterator[str | Answer]:
         """Text as it is generated (LLM mode), then the verified Answer, which is authoritative."""
-        return self._run(question, history, mode, streaming=True)
+        return self._run(question, history, mode, streaming=True, versions=versions)
 
     def explain(self, question: str, history: Sequence[Turn] | None = None) -> dict[str, Any]:
         """What the chain saw for this question (the hit-test page and `policyqa explain`)."""
@@ -121,10 +142,12 @@ class Assistant:
     # --- the chain ---
 
     def _run(self, question: str, history: Sequence[Turn] | None, mode: str | None,
-             streaming: bool) -> Iterator[str | Answer]:
+             streaming: bool, versions: str = "current") -> Iterator[str | Answer]:
         mode = mode or "extractive"
         if mode not in MODES:
             raise ModeError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if versions not in VERSIONS:
+            raise ModeError(f"unknown versions {versions!r}: use one of {', '.join(VERSIONS)}")
         if mode == "llm" and not self.settings.llm_configured:
             raise ModeError("LLM mode needs POLICYQA_LLM_BASE_URL and POLICYQA_LLM_MODEL")
         started = time.perf_counter()
@@ -145,18 +168,30 @@ class Assistant:
                 else:
                     yield item
         assert result is not None
+        if versions == "all" and not result.refused:
+            result = self._with_earlier(result)
         located = locate_all(result, self.retriever.view())
         latency = round((time.perf_counter() - started) * 1000, 2)
         yield replace(located, question=question, latency_ms=latency)
 
-    def stages(self) -> list[tuple[str, Stage]]:
-        return [("guard", self._guard), ("lookup", self._lookup), ("catalog", self.catalog),
-                ("faq", self.faq), ("retrieve", self._retrieve)]
+    def _with_earlier(self, answer: Answer) -> Answer:
+        """The earlier version's wording of each cited clause, as answer lines and `extra["earlier_versions"]`."""
+        earlier = earlier_versions(answer.citations, list(self.documents.values()), self.retriever.view())
+        if not earlier:
+            return answer
+        lang = answer.trace.query.lang if answer.trace and answer.trace.query else "zh"
+        lines = earlier_lines(earlier, self.lexicon, lang)
+        text = "\n".join([answer.answer, *lines]) if lines else answer.answer
+        return replace(answer, answer=text, extra={**answer.extra, "earlier_versions": [e.to_dict() for e in earlier]})
 
-    def _extractive(self, question: str, history: list[Turn]) -> Answer:
+    def stages(self) -> list[tuple[str, Stage]]:
+        return [("guard", self._guard), ("lookup", self.lookup), ("catalog", self.catalog),
+                ("faq", self.faq), ("retrieve", self.retrieve)]
+
+    def _extractive(self, question: str, history: Sequence[Turn]) -> Answer:
         view = self.retriever.view()
         started = time.perf_counter()
-        query = build_query(question, history, self.lexicon, view, self.config)
+        query = build_query(question, history, self.lexicon, view, self.config, self.superseded)
         timings = {"query": time.perf_counter() - started}
         for name, stage in self.stages():
             started = time.perf_counter()
@@ -177,7 +212,7 @@ class Assistant:
 
     def _guard(self, query: Query, view: IndexView) -> Answer | None:
         raw = query.raw.strip()
-        title = self.title(self.settings.primary_doc)
+        title = self.title(self.primary)
         if not raw:
             return self.refuse(query, "empty", self.lexicon.text(query.lang, "empty"))
         if len(raw) > self.settings.max_question_chars:
@@ -186,104 +221,3 @@ class Assistant:
         if self.lexicon.injection.search(query.text.lower()):
             return self.refuse(query, "injection", self.lexicon.text(query.lang, "injection", title=title))
         return None
-
-    def _lookup(self, query: Query, view: IndexView) -> Answer | None:
-        """A question naming one clause (multi-part questions look up per part in the retrieve stage)."""
-        if len(query.parts) > 1:
-            return None
-        ref, chunks = view.named(query.standalone, self.settings.primary_doc)
-        if ref and not chunks and ref != "序言":
-            return self._no_such_clause(query, view, ref)
-        if not chunks:
-            return None
-        retrieval = Retrieval(query.standalone, tuple(self._lookup_hits(chunks)), ref=ref)
-        part = answer_lookup(retrieval, view, self.lexicon, self.config, self._scorer(query.standalone))
-        return self._compose(query, view, [part], [retrieval])
-
-    def _no_such_clause(self, query: Query, view: IndexView, ref: str) -> Answer:
-        """“保障措施第四条” where there are three: say so and list what the section has."""
-        primary = self.settings.primary_doc
-        head = ref.split("(")[0] if "(" in ref else ref
-        siblings = [c for c in view.chunks if c.doc_id == primary and c.clause_id.startswith(f"{head}(")
-                    and c.part == 1][:12]
-        where = next((p for c in siblings for p in c.heading_path[:1]), head)
-        names = self.lexicon.text(query.lang, "list_join").join(f"{c.label}【{c.clause_id}】" for c in siblings)
-        text = self.lexicon.text(query.lang, "no_such_clause", title=self.title(primary), ref=ref, where=where,
-                                 names=names)
-        related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in siblings[:3])
-        return self.refuse(query, "no_such_clause", text, related)
-
-    @staticmethod
-    def _lookup_hits(chunks: Sequence[Any]) -> list[Any]:
-        from rag.models import Hit
-
-        return [Hit(c, 1.0, via="lookup") for c in chunks]
-
-    def _scorer(self, text: str) -> Callable[[Sequence[str]], list[float]] | None:
-        vector = self.retriever.embedder.embed_query(text) if text else []
-        return (lambda texts: self.sentences.similarities(texts, vector)) if vector else None
-
-    def _retrieve(self, query: Query, view: IndexView) -> Answer:
-        parts, retrievals = [], []
-        for text in query.parts:
-            ref, chunks = view.named(text, self.settings.primary_doc) if len(query.parts) > 1 else (None, [])
-            if chunks:  # a part that names a clause (“发展目标里…,具体举措里…”)
-                retrieval = Retrieval(text, tuple(self._lookup_hits(chunks)), ref=ref)
-                parts.append(answer_lookup(retrieval, view, self.lexicon, self.config, self._scorer(text)))
-                retrievals.append(retrieval)
-                continue
-            rare = {t: c for t, c in query.rare.items() if t in text}
-            retrieval = self.retriever.search(text, rare=rare)
-            scorer = ((lambda texts, v=retrieval.vector: self.sentences.similarities(texts, v))
-                      if retrieval.vector else None)
-            focus = query.focus if len(query.parts) == 1 else ""
-            details = (query.details or self.lexicon.asked_details(text)) if focus else self.lexicon.asked_details(text)
-            parts.append(answer_part(text, retrieval, view, self.lexicon, self.config, scorer=scorer,
-                                     english=query.english, details=details, focus=focus))
-            retrievals.append(retrieval)
-        return self._compose(query, view, parts, retrievals)
-
-    def _compose(self, query: Query, view: IndexView, parts: list[PartResult],
-                 retrievals: list[Retrieval]) -> Answer:
-        """One answer from the answered parts; a refusal (with related clauses) when none answered."""
-        trace = Trace(retrievals=tuple(retrievals), parts=tuple(parts))
-        degraded = any(r.degraded for r in retrievals)
-        extra = {"warning": retrievals[0].warning} if retrievals and retrievals[0].warning else {}
-        title = self.title(self.settings.primary_doc)
-        located = [piece for p in parts for c in p.citations for piece in locate(c, view)]
-        citations = list({(c.clause_key, c.quote): c for c in located}.values())
-        if not citations:
-            related = related_of(retrievals[0].hits) if retrievals else ()
-            if mention := next((p.mentioned for p in parts if p.reason == "rare_mentioned" and p.mentioned), None):
-                where = Related(mention.chunk.doc_id, mention.chunk.clause_id, mention.chunk.label)
-                term = _corpus_spelling(mention.sentence, retrievals[0].rare)
-                text = compose.mentioned(title, term, where, related, self.lexicon, query.lang)
-                return self.refuse(query, "rare_mentioned", text, (where, *[r for r in related if r != where]),
-                                   degraded=degraded, extra=extra, trace=trace)
-            first = next((p for p in parts if p.detail is not None), parts[0])
-            detail = (first.detail.label_en if query.english else first.detail.label) if first.detail else None
-            text = compose.refusal(title, detail, related, self.lexicon, query.lang, self._contact())
-            reason = "detail_not_stated" if first.detail else "out_of_scope"
-            return self.refuse(query, reason, text, related, degraded=degraded, extra=extra, trace=trace)
-        notes = [compose.detail_note(p.detail.label_en if query.english else p.detail.label, self.lexicon, query.lang)
-                 for p in parts if p.detail is not None]
-        text = compose.answer_text(citations, self.title, self.lexicon, query.lang, notes)
-        if query.traditional and not query.english:
-            text = compose.traditional(text, citations)
-        reason = "lookup" if any(p.reason == "lookup" for p in parts) else ""
-        return Answer(query.raw, text, False, tuple(citations), "extractive", standalone_question=query.standalone,
-                      degraded=degraded, reason=reason, extra=extra, trace=trace)
-
-    def _contact(self) -> str:
-        primary = self.documents.get(self.settings.primary_doc)
-        return primary.organisations[0] if primary and primary.organisations else ""
-
-
-def _corpus_spelling(sentence: str, rare: dict[str, list[str]]) -> str:
-    """The rare term as the document writes it (never the user's own spelling)."""
-    lowered = sentence.lower()
-    for term in sorted(rare, key=len, reverse=True):
-        at = lowered.find(term.lower())
-        if at >= 0:
-            return sentence[at : at + len(term)]
-    return ""

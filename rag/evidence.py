@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from index.models import Chunk
 from rag.lexicon import DetailKind, Lexicon
+from rag.models import Hit
 from rag.retrieve import Retrieval
 from rag.view import IndexView
 
@@ -105,7 +106,8 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
     focus_terms = {t for t in topic_terms(focus, lexicon) if t in view.idf}
     numeric = bool(lexicon.numeric_question.search(retrieval.query))
     allow = boilerplate_allowed(details)
-    hits, seen = [], set()
+    hits: list[Hit] = []
+    seen: set[str] = set()
     for hit in retrieval.hits:
         if hit.chunk.clause_key not in seen and len(seen) < clauses:
             seen.add(hit.chunk.clause_key)

@@ -99,7 +99,7 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
 
 
 def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: IndexView,
-                config: AnswererConfig) -> Query:
+                config: AnswererConfig, exclude: frozenset[str] = frozenset()) -> Query:
     limit = config.retrieval.query_chars
     text = clip(normalize(raw), limit)
     alone = clip(standalone(raw, history, lexicon, view), limit)
@@ -114,5 +114,6 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
         traditional=is_traditional(raw),
         details=lexicon.asked_details(text),
         parts=(alone,) if rewritten else split_parts(alone, lexicon, view, config.limits.max_parts),
-        rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin, cfg.rare_min_digits),
+        rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin, cfg.rare_min_digits,
+                              exclude),
     )

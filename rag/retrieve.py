@@ -43,6 +43,7 @@ class Retrieval:
     vector: tuple[float, ...] = ()
     rare: dict[str, list[str]] = field(default_factory=dict)
     stats: dict[str, float] = field(default_factory=dict)  # raw top/mean similarities for the refusal model
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step (the bench's stage breakdown)
 
 
 class HybridRetriever:
@@ -61,6 +62,7 @@ class HybridRetriever:
         self._view: IndexView | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self.views_built = 0  # index generations loaded (the bench checks it stays 1 while answering)
 
     @property
     def store(self) -> Store:
@@ -86,6 +88,7 @@ class HybridRetriever:
                     keys = self.store.key_vectors(info.name) if self.settings.plain_layer else []
                     self._view = IndexView.build(info.name, self.store.chunks(info.name), self.lexicon, keys,
                                                  self.names)
+                    self.views_built += 1
             except Exception:
                 if self._view is None:
                     raise
@@ -93,7 +96,7 @@ class HybridRetriever:
             return self._view
 
     def search(self, question: str, k: int | None = None, mode: str = "hybrid",
-               rare: dict[str, list[str]] | None = None) -> Retrieval:
+               rare: dict[str, list[str]] | None = None, exclude: frozenset[str] = frozenset()) -> Retrieval:
         """Ranked hits. `mode` "dense" or "bm25" runs one chunk-level side alone (the eval's baselines).
 
         `rare` passes the rare terms the caller already found (the chain's Query); else they are found here.
@@ -102,38 +105,53 @@ class HybridRetriever:
         view = self.view()
         query = clip(normalize(question), self.config.retrieval.query_chars)
         hybrid = mode == "hybrid"
-        ref, found = view.named(query, self.settings.primary_doc) if hybrid else (None, [])
+        ref, found = view.named(query, self.settings.primary_doc, exclude) if hybrid else (None, [])
         if found:
             return Retrieval(query, tuple(Hit(c, 1.0, via="lookup") for c in found), ref=ref)
         english = is_english(query)
         lexical = " ".join(self.lexicon.english_terms(query)) if english else query
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
         bm25 = view.bm25_scores(self.lexicon.tokenize(lexical)) if mode != "dense" else np.zeros(len(view.chunks))
         key_bm25 = view.key_bm25_scores(self.lexicon.tokenize(f"{query} {lexical}")) if hybrid else np.zeros(0)
         cfg = self.config.retrieval
         if rare is None:
             rare = view.rare_terms(query, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin,
-                                       cfg.rare_min_digits) if hybrid else {}
+                                   cfg.rare_min_digits, exclude) if hybrid else {}
+        timings["BM25"], clock = time.perf_counter() - clock, time.perf_counter()
         degraded, warning = False, ""
         dense: list[tuple[Chunk, float]] = []
         keys: list[tuple[Key, float]] = []
         vector: list[float] = []
         if mode != "bm25":
+            vector = self.embedder.embed_query(query)
+            timings["embed query"], clock = time.perf_counter() - clock, time.perf_counter()
             try:
-                vector = self.embedder.embed_query(query)
                 dense = self.store.dense_search(view.name, vector, min(self.settings.candidates, len(view.chunks)))
-                if hybrid:
-                    keys = view.key_search(vector, cfg.candidates_keys)
-            except Exception as exc:  # Chroma down: answer from the lexical side alone, and say so
-                degraded, warning = True, f"dense search unavailable ({type(exc).__name__}); BM25 only"
+            except Exception as exc:  # Chroma down: the in-memory sides still answer, and the answer says so
+                degraded, warning = True, f"dense search unavailable ({type(exc).__name__}); BM25 and keys only"
+            timings["Chroma query"], clock = time.perf_counter() - clock, time.perf_counter()
+            if hybrid:
+                keys = view.key_search(vector, cfg.candidates_keys)
+        timings["keys"], clock = time.perf_counter() - clock, time.perf_counter()
         weights = self.config.fusion if hybrid else {"bm25": 0.5, "dense": 0.5}
-        hits = fuse(view, bm25, dense, key_bm25, keys, rare, weights, self.settings.candidates)
+        hits = [h for h in fuse(view, bm25, dense, key_bm25, keys, rare, weights, self.settings.candidates)
+                if h.chunk.doc_id not in exclude]  # a superseded version is never an answer
+        timings["fuse"] = time.perf_counter() - clock
         return Retrieval(query, tuple(hits[:k]), degraded=degraded, warning=warning, lexical=lexical,
-                         vector=tuple(vector), rare=rare, stats=_stats(dense, keys))
+                         vector=tuple(vector), rare=rare, stats=_stats(dense, keys, degraded), timings=timings)
 
 
-def _stats(dense: Sequence[tuple[Chunk, float]], keys: Sequence[tuple[Key, float]]) -> dict[str, float]:
-    sims = [s for _c, s in dense]
+def _stats(dense: Sequence[tuple[Chunk, float]], keys: Sequence[tuple[Key, float]],
+           degraded: bool = False) -> dict[str, float]:
+    """Cosine statistics for the refusal model.
+
+    With Chroma down the chunk cosines are missing; the key cosines (same model, same query, in memory)
+    stand in for them so that the fitted model sees values from its training range, not zeros that read
+    as "nothing similar" and refuse every question.
+    """
     key_sims = [s for _k, s in keys]
+    sims = key_sims if degraded and not dense else [s for _c, s in dense]
     return {"dense_top": max(sims, default=0.0), "dense_mean": float(np.mean(sims)) if sims else 0.0,
             "key_top": max(key_sims, default=0.0), "key_mean": float(np.mean(key_sims)) if key_sims else 0.0}
 
@@ -155,7 +173,7 @@ def fuse(view: IndexView, bm25: np.ndarray, dense: Sequence[tuple[Chunk, float]]
     its raw BM25, cosine and key scores for the refusal model and the hit-test page.
     """
     top_bm25 = float(bm25.max()) if len(bm25) else 0.0
-    order = np.argsort(-bm25)[:candidates] if top_bm25 > 0 else []
+    order: list[int] = [int(i) for i in np.argsort(-bm25)[:candidates]] if top_bm25 > 0 else []
     raw_bm25 = {view.chunks[i].chunk_id: float(bm25[i]) for i in order if bm25[i] > 0}
     raw_dense = {c.chunk_id: s for c, s in dense}
     key_dense: dict[str, float] = {}

@@ -30,7 +30,7 @@ class CatalogStage:
 
     def __call__(self, query: Query, view: IndexView) -> Answer | None:
         a, lexicon = self.assistant, self.assistant.lexicon
-        primary_id = a.settings.primary_doc
+        primary_id = a.primary
         title = a.title(primary_id)
         question = query.standalone
         if lexicon.targets_question.search(question.lower()):
@@ -58,8 +58,8 @@ class CatalogStage:
     def _basis(self, query: Query, view: IndexView) -> Answer | None:
         """“依据哪些文件?”: the catalog's cited documents, cited to the sentence of 序言 naming them."""
         a = self.assistant
-        primary = a.documents.get(a.settings.primary_doc)
-        chunks = view.by_clause.get(f"{a.settings.primary_doc}:序言", [])
+        primary = a.documents.get(a.primary)
+        chunks = view.by_clause.get(f"{a.primary}:序言", [])
         if primary is None or not primary.cites or not chunks:
             return None
         cited = [a.documents[d] for d in primary.cites if d in a.documents]

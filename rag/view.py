@@ -144,7 +144,7 @@ class IndexView:
         return "\n".join(self.content.values()).lower()
 
     def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int,
-                   min_digits: int = 3) -> dict[str, list[str]]:
+                   min_digits: int = 3, exclude: frozenset[str] = frozenset()) -> dict[str, list[str]]:
         """Question terms that are words of at most `max_df` clauses → those clauses (RCEP, 领跑者, 1812).
 
         Candidates are the question's words, pairs of adjacent words (揭榜+挂帅) and anything it
@@ -168,7 +168,8 @@ class IndexView:
                 continue
             if term.lower() not in everything:
                 continue
-            clauses = [k for k, text in self.content.items() if term.lower() in text.lower()]
+            clauses = [k for k, text in self.content.items()
+                       if term.lower() in text.lower() and k.split(":", 1)[0] not in exclude]
             if 0 < len(clauses) <= max_df and any(term.lower() in self._words_of(k) for k in clauses):
                 found[term] = clauses
         # a longer term subsumes the shorter ones it contains (“冲锋衣示范” vs “冲锋衣”)
@@ -184,17 +185,18 @@ class IndexView:
 
     # --- clause references ---
 
-    def named(self, text: str, primary_doc: str) -> tuple[str | None, list[Chunk]]:
+    def named(self, text: str, primary_doc: str,
+              exclude: frozenset[str] = frozenset()) -> tuple[str | None, list[Chunk]]:
         """The clause reference a text makes (by number, section or item title) and its chunks."""
         ref = parse_clause_ref(text, self.lexicon.references, self.sections, self.items, self.titles)
-        return ref, (self.lookup(ref, primary_doc) if ref else [])
+        return ref, (self.lookup(ref, primary_doc, exclude) if ref else [])
 
-    def lookup(self, ref: str, primary_doc: str) -> list[Chunk]:
-        """Chunks of the clause(s) a parsed reference names, primary document first."""
+    def lookup(self, ref: str, primary_doc: str, exclude: frozenset[str] = frozenset()) -> list[Chunk]:
+        """Chunks of the clause(s) a parsed reference names, primary document first (superseded ones never)."""
         candidates = [ref]
         if m := re.match(r"^(.+\))(\d)$", ref):
             candidates.append(f"{m[1]}-{m[2]}")  # “总体要求第二条第4项” → 一(二)-4
-        docs = sorted({c.doc_id for c in self.chunks}, key=lambda d: d != primary_doc)
+        docs = sorted({c.doc_id for c in self.chunks} - exclude, key=lambda d: d != primary_doc)
         for doc_id in docs:
             for cand in candidates:
                 exact = self.by_clause.get(f"{doc_id}:{cand}")

@@ -164,11 +164,27 @@ def gradio_event(url: str, fn: str, values: Mapping[str, Any] | None = None, *, 
         return {"join_status": joined.status_code, "body": joined.text}
     event_id = joined.json()["event_id"]
     with http.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}) as events:
-        for line in events.iter_lines():
+        for line in _sse_lines(events.iter_bytes()):
             message = json.loads(line[5:]) if line.startswith("data:") else {}
             if message.get("msg") == "process_completed" and message.get("event_id") == event_id:
                 return dict(message)
     raise AssertionError(f"the UI never completed {fn}")
+
+
+def _sse_lines(chunks: Iterator[bytes]) -> Iterator[str]:
+    """Server-sent-event lines, split on LF only as a browser's EventSource does for Gradio's stream.
+
+    httpx's `iter_lines` also splits on U+2028, U+0085 and friends, which JSON leaves unescaped inside
+    strings (a logged question may contain them), so it would cut a message in two.
+    """
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r").decode("utf-8")
+    if buffer:
+        yield buffer.decode("utf-8")
 
 
 def ui_ask(url: str, question: str) -> dict[str, Any]:

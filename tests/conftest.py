@@ -128,3 +128,38 @@ def pg_url(pg_cluster) -> Iterator[str]:  # type: ignore[no-untyped-def]
     yield url
     close_postgres(url)
     pg_cluster.drop_database(name)
+
+
+# ---- the office's workbench (tests/test_documents*.py, test_admin_*.py, test_versions_ui*.py, test_dashboard*.py)
+OFFICE_PASSWORD = "office-Pw-5!"
+
+
+@pytest.fixture
+def office_settings(built_settings: Settings, tmp_path: Path) -> Settings:
+    """A private corpus copy and a copy of the session index built from it (incremental rebuilds stay cheap),
+    with the 管理 login and document uploads switched on."""
+    from pydantic import SecretStr
+
+    corpus, data = tmp_path / "office-corpus", tmp_path / "office-data"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("faq.jsonl"))
+    shutil.copytree(built_settings.data_dir, data, ignore=shutil.ignore_patterns("build.lock", "feedback.sqlite3*"))
+    return built_settings.model_copy(update={"corpus_dir": corpus, "data_dir": data,
+                                             "admin_password": SecretStr(OFFICE_PASSWORD),
+                                             "admin_upload_max_bytes": 2_000_000})
+
+
+# ---- the browser (tests/test_ui_e2e.py, tests/test_ui_office_e2e.py): Debian's chromium, never `playwright install`
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """One headless Chromium for every browser test of the run."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it (.ci/run)
+        pytest.skip("Debian chromium is not installed (apt-get install chromium fonts-wqy-zenhei)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()

@@ -41,7 +41,8 @@ def test_everyday_questions_reach_the_clause_that_answers(assistant: Assistant, 
     assert fact in answer.answer
 
 
-@pytest.mark.parametrize("question", ["做家政上门服务的,文件里有说法吗?", "上门收东西的回收站有标准吗?", "东西坏了上门修"])
+@pytest.mark.parametrize("question",
+                         ["做家政上门服务的,文件里有说法吗?", "上门收东西的回收站有标准吗?", "东西坏了上门修"])
 def test_everyday_words_are_never_refused_as_places(assistant: Assistant, question: str) -> None:
     answer = assistant.answer(question)
     assert "没有涉及" not in answer.answer and "上门的规定" not in answer.answer

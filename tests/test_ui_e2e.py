@@ -21,12 +21,12 @@ from pydantic import SecretStr
 from index.settings import Settings
 from rag.models import Answer, Citation
 from tests.api_fixtures import live_server
+from tests.conftest import CHROMIUM
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "e2e-Secret!"
 XSS = "<img src=x onerror=alert(1)>"
 DISLIKE = "#pqa-chat button[aria-label='踩'], #pqa-chat button[aria-label='Dislike']"
@@ -68,15 +68,6 @@ def urls(admin_settings: Settings, built_settings: Settings, assistant: Any) -> 
     with live_server(build_server(admin_settings, assistant)) as admin_url, \
             live_server(build_server(built_settings, EchoAssistant(assistant))) as plain_url:
         yield {"admin": admin_url + "/", "plain": plain_url + "/"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -121,6 +112,7 @@ def test_question_shows_citation_card_that_opens_in_the_browser(page: Any, urls:
     assert card.count() == 1
     assert "10名以上" in card.locator("mark").inner_text()
     assert answer.locator(".pqa-meta").inner_text().startswith("模式: ")  # 条文原文, or FAQ when one matches
+    assert card.locator(".pqa-interp").inner_text().startswith("解读(非政策原文)")  # the reviewed plain-language note
     shot(page, "chat", "chat.png", chat_top=True)
     answer.locator("button.pqa-copy").click()
     page.wait_for_function("window.__pqaLastCopy !== undefined")

@@ -1,4 +1,6 @@
-"""The 管理 tab (office only): login, feedback + backlog with CSV, FAQ CRUD, re-index.
+"""The 管理 tab (office only): login, feedback + backlog with CSV, FAQ CRUD (with each entry's status),
+documents (ui/admin_documents.py), hit test (ui/admin_hittest.py), dashboard (ui/admin_dashboard.py),
+plain-language notes (ui/admin_notes.py), re-index.
 
 Hiding the panel is cosmetic; every handler re-checks the session's login state on the server,
 because Gradio endpoints can be called without the page. Logins go through `AdminAuth` (throttled per
@@ -14,23 +16,29 @@ from typing import Any
 import anyio
 import gradio as gr
 
-from index.build import BuildLockedError, build_index
 from index.settings import Settings
 from index.store import Store
 from rag.chain import Assistant
+from ui.admin_dashboard import build_dashboard
+from ui.admin_documents import build_documents
+from ui.admin_hittest import build_hittest
+from ui.admin_notes import build_notes
 from ui.assets import DOWNLOAD_JS, SESSION_JS
 from ui.auth import AdminAuth
 from ui.browse import download_link
 from ui.exports import Exports
-from ui.faq_store import FaqError, FaqStore, parse_list
+from ui.faq_store import FaqError, FaqStore, parse_list, with_status
 from ui.feedback import BACKLOG_COLUMNS, FEEDBACK_COLUMNS, FeedbackDB
 from ui.format import esc, to_csv
+from ui.gate import AnswerGate
 from ui.i18n import Translator, t
+from ui.notes import Notes
+from ui.reindex import reindex
 from ui.throttle import retry_after
 
 FEEDBACK_HEADERS = ["时间", "评价", "问题", "说明", "回答", "条款"]
 BACKLOG_HEADERS = ["时间", "问题", "原因", "说明", "问题ID"]
-FAQ_HEADERS = ["ID", "问题", "条款", "相似问法", "编辑人", "编辑时间"]
+FAQ_HEADERS = ["ID", "问题", "条款", "相似问法", "编辑人", "编辑时间", "状态"]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 MAX_FIELD_CHARS = 20_000
 
@@ -89,13 +97,21 @@ class AdminHandlers:
         return self.exports.issue("backlog.csv", to_csv(BACKLOG_COLUMNS, rows))
 
     def faq_rows(self) -> list[list[Any]]:
+        """Every entry, with whether it still holds against the served index (a stale one is not served)."""
         try:
             entries = self.faq.list()
+            statuses = {e["id"]: e for e in with_status(self.faq, self.bot)}  # ok | stale + reason
         except FaqError as exc:
             gr.Warning(esc(exc))
             return []
-        return [[e.id, e.question, "、".join(e.clauses), len(e.paraphrases), e.edited_by, short_time(e.edited_at)]
-                for e in entries]
+        rows = []
+        for e in entries:
+            state = statuses.get(e.id, {})
+            shown = "" if not state else (t("zh", "faq_status_ok") if state.get("status") == "ok" else
+                                          f'{t("zh", "faq_status_stale")}: {state.get("reason", "")}')
+            rows.append([e.id, e.question, "、".join(e.clauses), len(e.paraphrases), e.edited_by,
+                         short_time(e.edited_at), shown])
+        return rows
 
     def index_info(self) -> str:
         try:
@@ -182,18 +198,15 @@ class AdminHandlers:
     def reindex(self, authed: bool, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         require(authed)
         progress(0, desc="embedding")
-        try:
-            report = build_index(self.settings, progress=lambda done, total: progress((done, total), desc="embedding"))
-        except BuildLockedError as exc:
-            return f"⚠ {esc(exc)}", self.index_info()
-        state = "rebuilt" if report.changed else "unchanged"
-        return (f"✓ index {state}: {report.documents} documents, {report.clauses} clauses, {report.chunks} chunks, "
-                f"{report.embedded} embedded, {report.reused} reused, {report.seconds:.2f} s", self.index_info())
+        _ok, message = reindex(self.settings, lambda done, total: progress((done, total), desc="embedding"))
+        return message, self.index_info()
 
 
 def build_admin(settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStore, tr: Translator,
-                lang: gr.Radio, auth: AdminAuth | None = None, exports: Exports | None = None) -> None:
+                lang: gr.Radio, auth: AdminAuth | None = None, exports: Exports | None = None,
+                gate: AnswerGate | None = None, notes: Notes | None = None) -> None:
     h = AdminHandlers(settings, bot, db, faq, auth, exports)
+    notes = notes or Notes(settings.corpus_dir)
     authed, picked = gr.State(False), gr.State(None)
     with gr.Column(visible=True, elem_id="pqa-login-box") as login_box:
         password = tr.add(gr.Textbox(type="password", label=t("zh", "password"), max_length=1024,
@@ -243,10 +256,22 @@ def build_admin(settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStor
                     delete = tr.add(gr.Button(t("zh", "faq_delete"), variant="stop", elem_id="pqa-faq-delete"),
                                     value="faq_delete")
                 faq_msg = gr.Markdown(elem_id="pqa-faq-msg")
+            with gr.Tab(t("zh", "tab_documents"), id="documents", elem_id="pqa-admin-documents") as docs_tab:
+                tr.add(docs_tab, label="tab_documents")
+                load_docs, doc_lists = build_documents(settings, tr, lang, authed)
+            with gr.Tab(t("zh", "tab_hittest"), id="hittest", elem_id="pqa-admin-hittest") as tab:
+                tr.add(tab, label="tab_hittest")
+                build_hittest(settings, bot, tr, lang, authed, gate)
+            with gr.Tab(t("zh", "tab_dashboard"), id="dashboard", elem_id="pqa-admin-dashboard") as dash_tab:
+                tr.add(dash_tab, label="tab_dashboard")
+                show_dash, dash_in, dash_out = build_dashboard(db, h.exports, tr, authed)
+            with gr.Tab(t("zh", "tab_notes"), id="notes", elem_id="pqa-admin-notes") as notes_tab:
+                tr.add(notes_tab, label="tab_notes")
+                note_choices, note_clause = build_notes(settings, bot, notes, tr, lang, authed)
             with gr.Tab(t("zh", "tab_index"), id="index") as tab:
                 tr.add(tab, label="tab_index")
                 info = gr.Markdown(elem_id="pqa-index-info")
-                reindex = tr.add(gr.Button(t("zh", "reindex"), variant="primary", elem_id="pqa-reindex"),
+                rebuild = tr.add(gr.Button(t("zh", "reindex"), variant="primary", elem_id="pqa-reindex"),
                                  value="reindex")
                 reindex_msg = gr.Markdown(elem_id="pqa-reindex-msg")
 
@@ -267,4 +292,8 @@ def build_admin(settings: Settings, bot: Assistant, db: FeedbackDB, faq: FaqStor
     save.click(h.save_faq, [authed, faq_id, fq, fa, fc, fp, editor], [faq_id, faq_table, faq_msg], **PRIVATE)
     new.click(lambda: ("", "", "", "", "", ""), None, [faq_id, fq, fa, fc, fp, faq_msg], **PRIVATE)
     delete.click(h.delete_faq, [authed, faq_id], [faq_id, faq_table, faq_msg], **PRIVATE)
-    reindex.click(h.reindex, [authed], [reindex_msg, info], concurrency_limit=1, **PRIVATE)
+    rebuild.click(h.reindex, [authed], [reindex_msg, info], concurrency_limit=1, concurrency_id="pqa-reindex",
+                  **PRIVATE)
+    docs_tab.select(load_docs, [authed], doc_lists, **PRIVATE)
+    dash_tab.select(show_dash, dash_in, dash_out, **PRIVATE)
+    notes_tab.select(note_choices, [authed], [note_clause], **PRIVATE)

@@ -118,7 +118,8 @@ def build_api(settings: Settings, assistant: Assistant, *, gate: AnswerGate | No
     @api.post("/api/ask", response_model=None, responses={200: {"model": AnswerOut}})
     async def ask(body: AskRequest) -> JSONResponse:
         """Answer one question with clause citations (design.md's contract plus `question_id`)."""
-        answer, question_id = await svc.ask(body.question, [t.model_dump() for t in body.history], body.mode)
+        answer, question_id = await svc.ask(body.question, [t.model_dump() for t in body.history], body.mode,
+                                            body.versions)
         return JSONResponse(answer_dict(answer, question_id))
 
     @api.get("/api/clauses/{doc_id}/{clause_id}")

@@ -26,6 +26,7 @@ from rag.models import Answer
 from rag.normalize import normalize
 from ui.feedback import FeedbackDB
 from ui.gate import AnswerGate
+from ui.versions import answer_kwargs, fresh_documents
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ class AskRequest(BaseModel):
                                             "after trimming; longer questions get 413 question_too_long")
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     mode: Literal["extractive", "llm"] | None = Field(None, description="'llm' only when an LLM is configured")
+    versions: Literal["current", "all"] = Field("current", description="'current' answers from the current "
+                                                "version of each document; 'all' also says how earlier versions "
+                                                "(征求意见稿) worded each cited clause that changed")
 
 
 class CitationOut(BaseModel):
@@ -121,7 +125,7 @@ class Service:
 
     def __init__(self, settings: Settings, assistant: Assistant, gate: AnswerGate | None = None) -> None:
         self.settings, self.bot = settings, assistant
-        self.db = FeedbackDB.for_data_dir(settings.data_dir)
+        self.db = FeedbackDB.open(settings)
         self.gate = gate or AnswerGate.for_settings(settings)
         self.light = anyio.CapacityLimiter(LIGHT_WORKERS)
         self._llm_probe: tuple[float, bool] | None = None
@@ -150,11 +154,14 @@ class Service:
                                                       "POLICYQA_LLM_MODEL; use mode 'extractive'")
         return mode
 
-    def answer(self, question: str, history: list[dict[str, str]], mode: str | None) -> Answer:
+    def answer(self, question: str, history: list[dict[str, str]], mode: str | None,
+               versions: str = "current") -> Answer:
+        fresh_documents(self.bot, self.settings.corpus_dir)
+        answer: Callable[..., Answer] = self.bot.answer
+        extra = answer_kwargs(self.bot, versions)
         if mode == "llm" and self._takes_mode:
-            answer_with_mode: Callable[..., Answer] = self.bot.answer
-            return answer_with_mode(question, history=history, mode="llm")
-        return self.bot.answer(question, history=history)
+            return answer(question, history=history, mode="llm", **extra)
+        return answer(question, history=history, **extra)
 
     def log(self, answer: Answer) -> int | None:
         """The office's question log (refusals feed its backlog); a DB problem never fails an answer."""
@@ -164,10 +171,12 @@ class Service:
             log.warning("could not log the question", exc_info=True)
             return None
 
-    async def ask(self, question: str, history: list[dict[str, str]], mode: str | None) -> tuple[Answer, int | None]:
+    async def ask(self, question: str, history: list[dict[str, str]], mode: str | None,
+                  versions: str = "current") -> tuple[Answer, int | None]:
         question = self.question(question)
         turns = [{"role": t["role"], "content": clean_text(t["content"], "history")} for t in history]
-        answer = await self.gate.run(self.answer, question, turns, self.mode(mode), size=len(question.strip()))
+        answer = await self.gate.run(self.answer, question, turns, self.mode(mode), versions,
+                                     size=len(question.strip()))
         return answer, await self.run(self.log, answer)
 
     def llm_reachable(self) -> bool | None:

@@ -27,10 +27,11 @@ from ui.auth import AdminAuth
 from ui.browse import build_browse
 from ui.chat import PRIVATE, build_chat
 from ui.exports import Exports
-from ui.faq_store import FaqStore
+from ui.faq_store import open_faq_store
 from ui.feedback import FeedbackDB
 from ui.gate import AnswerGate
 from ui.i18n import STRINGS, Translator, t
+from ui.notes import Notes
 
 MAX_SESSIONS = 2000  # sessions whose state (chat history, admin login) Gradio keeps
 
@@ -42,10 +43,11 @@ def build_app(settings: Settings, assistant: Assistant | None = None, *, gate: A
     `ui.server.build_server` passes the gate, login and export store it shares with the API.
     """
     bot = assistant or Assistant(settings)
-    db = FeedbackDB.for_data_dir(settings.data_dir)
-    faq = FaqStore.for_corpus(settings.corpus_dir)
+    db = FeedbackDB.open(settings)
+    faq = open_faq_store(settings)  # corpus/faq.jsonl, or the database's FAQ table when one is configured
     auth = auth or AdminAuth(settings.admin_password)
     exports = exports if exports is not None else Exports()
+    notes = Notes(settings.corpus_dir)  # reviewed 解读, shown in the chat's cards and in 条文查阅
     tr = Translator()
     with gr.Blocks(title="三门县标准化政策问答", analytics_enabled=False) as demo:
         with gr.Row(equal_height=True):
@@ -56,14 +58,14 @@ def build_app(settings: Settings, assistant: Assistant | None = None, *, gate: A
         with gr.Tabs(selected="chat", elem_id="pqa-tabs") as tabs:
             with gr.Tab(t("zh", "tab_chat"), id="chat", elem_id="pqa-tab-chat") as chat_tab:
                 tr.add(chat_tab, label="tab_chat")
-                build_chat(settings, bot, db, tr, lang, gate)
+                build_chat(settings, bot, db, tr, lang, gate, notes)
             with gr.Tab(t("zh", "tab_browse"), id="browse", elem_id="pqa-tab-browse") as browse_tab:
                 tr.add(browse_tab, label="tab_browse")
-                browse = build_browse(settings, bot, tr, lang, exports)
+                browse = build_browse(settings, bot, tr, lang, exports, notes)
             if auth.enabled:
                 with gr.Tab(t("zh", "tab_admin"), id="admin", elem_id="pqa-tab-admin") as admin_tab:
                     tr.add(admin_tab, label="tab_admin")
-                    build_admin(settings, bot, db, faq, tr, lang, auth, exports)
+                    build_admin(settings, bot, db, faq, tr, lang, auth, exports, gate, notes)
 
         def open_clause(key: Any, lg: str) -> tuple[Any, ...]:
             key = key[:200] if isinstance(key, str) else ""

@@ -46,6 +46,42 @@ a.pqa-leaf { display: block; padding: 1px 4px 1px 1.2em; color: inherit; }
 .pqa-clause-title { font-weight: 600; font-size: 1.08em; margin: .2em 0; }
 .pqa-hits { margin-bottom: .4em; }
 .pqa-empty { opacity: .7; padding: .6em 0; }
+.pqa-interp { margin: .35em 0; padding: .35em .6em; border-left: 3px solid #2e86c1; background: rgba(46,134,193,.08);
+              border-radius: 4px; font-size: .93em; }
+.pqa-interp-label { font-weight: 600; color: #1f5fa8; margin-right: .3em; }
+.pqa-earlier-box { margin: .4em 0; }
+.pqa-earlier { font-size: .9em; padding: .2em .5em; border-left: 3px solid #aaa; margin: .2em 0; }
+.pqa-earlier-label { font-weight: 600; }
+.pqa-compare-summary { font-weight: 600; margin: .3em 0 .6em; }
+.pqa-compare-table { width: 100%; border-collapse: collapse; table-layout: fixed; text-align: left; }
+.pqa-compare-table th, .pqa-compare-table td { border: 1px solid var(--border-color-primary); padding: .4em .55em;
+                                               vertical-align: top; text-align: left; }
+.pqa-cmp-head { font-weight: 600; font-size: .9em; margin-bottom: .2em; }
+.pqa-cmp-kind { font-size: .78em; padding: 0 5px; border-radius: 3px; background: #eee; color: #333; }
+.pqa-cmp-changed .pqa-cmp-kind, .pqa-cmp-moved .pqa-cmp-kind { background: #fdebd0; }
+.pqa-cmp-added .pqa-cmp-kind { background: #d5f5e3; }
+.pqa-cmp-removed .pqa-cmp-kind { background: #fadbd8; }
+.pqa-cmp-same { opacity: .75; }
+.pqa-compare del { background: #fadbd8; color: #922b21; }
+.pqa-compare ins { background: #d5f5e3; color: #1e8449; text-decoration: none; }
+.pqa-doc-preview, .pqa-hit, .pqa-doc-preview *, .pqa-hit * { text-align: left; }
+.pqa-doc-summary { font-weight: 600; margin: .3em 0; }
+.pqa-doc-errors { color: #922b21; }
+.pqa-doc-warnings { color: #7e5109; }
+.pqa-doc-errors ul, .pqa-doc-warnings ul { margin: .2em 0 .4em 1.2em; }
+.pqa-doc-tree, .pqa-hit-table, .pqa-hit-kv { border-collapse: collapse; width: 100%; font-size: .9em; }
+.pqa-doc-tree td, .pqa-hit-table td, .pqa-hit-table th, .pqa-hit-kv td, .pqa-hit-kv th {
+  border-bottom: 1px solid var(--border-color-primary); padding: 2px 6px; vertical-align: top; }
+.pqa-doc-heading td { font-weight: 600; opacity: .8; }
+.pqa-doc-snippet { opacity: .8; }
+.pqa-hit-sec { margin: .5em 0 .8em; }
+.pqa-hit-kv th { width: 11em; font-weight: 600; white-space: nowrap; }
+.pqa-hit-table td.pqa-s-clause, .pqa-hit-table td.pqa-c-clause { white-space: nowrap; }
+.pqa-dash-summary { display: flex; flex-wrap: wrap; gap: .6em; margin: .3em 0; }
+.pqa-dash-cell { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: .35em .8em;
+                 min-width: 7em; }
+.pqa-dash-k { font-size: .8em; opacity: .7; }
+.pqa-dash-v { font-size: 1.25em; font-weight: 600; }
 """
 
 # Runs once per page (the hidden bridge component's on-load script). One capturing listener on the

@@ -16,9 +16,12 @@ from index.settings import Settings
 from rag.chain import Assistant
 from ui.assets import DOWNLOAD_JS
 from ui.clauses import ClauseBrowser
+from ui.compare import compare, compare_html, sides, version_pair
 from ui.exports import Exports
 from ui.format import esc
 from ui.i18n import STRINGS, Translator, t
+from ui.notes import Notes
+from ui.versions import fresh_documents
 
 TARGET_HEADERS = ["指标", "数值", "年份", "条款"]
 
@@ -58,10 +61,15 @@ def target_rows(chunks: list[Chunk], primary_doc: str) -> tuple[list[list[Any]],
 
 
 def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Radio,
-                 exports: Exports | None = None) -> BrowseParts:
+                 exports: Exports | None = None, notes: Notes | None = None) -> BrowseParts:
     exports = exports if exports is not None else Exports()
     limit = settings.max_search_chars
-    browser = ClauseBrowser(bot.retriever.view, bot.documents, settings.primary_doc)
+
+    def documents() -> Any:
+        fresh_documents(bot, settings.corpus_dir)
+        return bot.documents
+
+    browser = ClauseBrowser(bot.retriever.view, documents, settings.primary_doc, notes)
     with gr.Tabs(selected="clauses", elem_id="pqa-browse-tabs") as inner:
         with gr.Tab(t("zh", "tab_clauses"), id="clauses", elem_id="pqa-tab-clauses") as clauses_tab:
             tr.add(clauses_tab, label="tab_clauses")
@@ -85,6 +93,18 @@ def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Ra
             targets = gr.Dataframe(headers=TARGET_HEADERS, value=[], interactive=False, wrap=True, type="array",
                                    elem_id="pqa-targets")
             targets_csv, targets_link = download_link(tr, "targets_export", "pqa-targets-csv", visible=False)
+        with gr.Tab(t("zh", "tab_compare"), id="compare", elem_id="pqa-tab-compare") as compare_tab:
+            tr.add(compare_tab, label="tab_compare")
+            with gr.Row():
+                old = tr.add(gr.Dropdown([], label=t("zh", "compare_old"), scale=3, elem_id="pqa-cmp-old"),
+                             label="compare_old")
+                new = tr.add(gr.Dropdown([], label=t("zh", "compare_new"), scale=3, elem_id="pqa-cmp-new"),
+                             label="compare_new")
+                only = tr.add(gr.Checkbox(False, label=t("zh", "compare_only_changed"), scale=1,
+                                          elem_id="pqa-cmp-only"), label="compare_only_changed")
+                run = tr.add(gr.Button(t("zh", "compare_btn"), variant="primary", scale=0, min_width=120,
+                                       elem_id="pqa-cmp-run"), value="compare_btn")
+            compared = gr.HTML("", js_on_load=None, elem_id="pqa-compare")
 
     def do_jump(text: Any, lg: str) -> str:
         text = text if isinstance(text, str) else ""
@@ -104,7 +124,27 @@ def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Ra
         rows = target_rows(browser.view.chunks, settings.primary_doc)
         return exports.issue("targets.csv", rows[1]) if rows else ""
 
+    def with_text() -> list[str]:
+        present = {c.doc_id for c in browser.view.chunks}
+        return [d for d in documents() if d in present]
+
+    def compare_choices() -> tuple[Any, ...]:
+        docs, ids = documents(), with_text()
+        choices = [(f"{d} [{docs[d].status or '—'}] {docs[d].citation_title}", d) for d in ids]
+        first, second = version_pair(docs, ids)
+        return gr.update(choices=choices, value=first), gr.update(choices=choices, value=second)
+
+    def do_compare(old_id: Any, new_id: Any, only_changed: Any, lg: str) -> str:
+        ids, s = with_text(), STRINGS[lg]
+        if old_id not in ids or new_id not in ids or old_id == new_id:
+            return f'<div class="pqa-empty">{esc(s["compare_pick"])}</div>'
+        view = browser.view
+        rows = compare(sides(view, old_id), sides(view, new_id))
+        return compare_html(rows, browser.title(old_id), browser.title(new_id), s, only_changed is True)
+
     private: dict[str, Any] = {"api_visibility": "private"}
+    compare_tab.select(compare_choices, None, [old, new], **private)
+    run.click(do_compare, [old, new, only, lang], [compared], **private)
     jump.submit(do_jump, [jump, lang], [detail], show_progress="hidden", **private)
     search.submit(do_search, [search, lang], [detail], show_progress="hidden", **private)
     targets_tab.select(load_targets, [lang], [targets_note, targets, targets_csv], **private)

@@ -27,6 +27,8 @@ from ui.feedback import FeedbackDB
 from ui.format import answer_html, note_html, partial_html, question_html
 from ui.gate import AnswerGate, Busy
 from ui.i18n import STRINGS, Translator, mode_choices, t
+from ui.notes import Notes
+from ui.versions import answer_kwargs, fresh_documents
 
 log = logging.getLogger(__name__)
 
@@ -64,22 +66,31 @@ class ChatSession:
 class ChatHandlers:
     """The chat's event handlers; per-session data lives in a gr.State(ChatSession), shared objects here."""
 
-    def __init__(self, settings: Settings, bot: Assistant, db: FeedbackDB, gate: AnswerGate | None = None) -> None:
+    def __init__(self, settings: Settings, bot: Assistant, db: FeedbackDB, gate: AnswerGate | None = None,
+                 notes: Notes | None = None) -> None:
         self.settings, self.bot, self.db = settings, bot, db
         self.gate = gate or AnswerGate.for_settings(settings)
+        self.notes = notes or Notes(settings.corpus_dir)
 
-    async def _answer(self, question: str, turns: list[dict[str, str]], mode: str) -> AsyncIterator[str | Answer]:
+    async def _answer(self, question: str, turns: list[dict[str, str]], mode: str,
+                      versions: str = "current") -> AsyncIterator[str | Answer]:
         """LLM tokens as they come (only when chosen and configured), then the Answer; one gate slot throughout."""
         async with self.gate.slot(len(question)):
+            fresh_documents(self.bot, self.settings.corpus_dir)
             if mode == "llm" and self.settings.llm_configured:
                 tokens = iter(self.bot.stream(question, turns, mode="llm"))
                 while (item := await anyio.to_thread.run_sync(next, tokens, _DONE)) is not _DONE:
                     yield item  # type: ignore[misc]
                 return
-            yield await anyio.to_thread.run_sync(lambda: self.bot.answer(question, history=turns))
+            extra = answer_kwargs(self.bot, versions)
+            yield await anyio.to_thread.run_sync(lambda: self.bot.answer(question, history=turns, **extra))
 
-    async def respond(self, question: Any, chat: ChatSession, mode: str, lang: str) -> AsyncIterator[tuple[Any, str]]:
-        """One turn: the question at once, LLM text as it streams, then the answer with its cards."""
+    async def respond(self, question: Any, chat: ChatSession, mode: str, lang: str,
+                      earlier: Any = False) -> AsyncIterator[tuple[Any, str]]:
+        """One turn: the question at once, LLM text as it streams, then the answer with its cards.
+
+        `earlier` (the “显示征求意见稿中的不同表述” toggle) asks for `versions="all"`.
+        """
         question = question.strip() if isinstance(question, str) else ""
         chat.trim()
         if not question:
@@ -96,7 +107,7 @@ class ChatHandlers:
         yield [*shown, {"role": "assistant", "content": note_html(t(lang, "thinking"))}], ""
         partial, answer = "", None
         try:
-            async for item in self._answer(question, list(chat.turns), mode):
+            async for item in self._answer(question, list(chat.turns), mode, "all" if earlier is True else "current"):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -129,7 +140,7 @@ class ChatHandlers:
         keys = {f"{c.doc_id}:{c.clause_id}" for c in answer.citations}
         titles = {d: doc.citation_title for d, doc in self.bot.documents.items()}
         return answer_html(answer, strings=STRINGS.get(lang, STRINGS["zh"]), titles=titles,
-                           clause_texts={k: view.clause_text(k) for k in keys})
+                           clause_texts={k: view.clause_text(k) for k in keys}, notes=self.notes.notes(keys, lang))
 
     def rerender(self, chat: ChatSession, lang: str) -> list[dict[str, Any]]:
         """After a language switch, earlier answers are drawn again with the new labels."""
@@ -162,8 +173,8 @@ class ChatHandlers:
 
 
 def build_chat(settings: Settings, bot: Assistant, db: FeedbackDB, tr: Translator, lang: gr.Radio,
-               gate: AnswerGate | None = None) -> None:
-    handlers = ChatHandlers(settings, bot, db, gate)
+               gate: AnswerGate | None = None, notes: Notes | None = None) -> None:
+    handlers = ChatHandlers(settings, bot, db, gate, notes)
     chatbot = tr.add(gr.Chatbot(value=[], height="66vh", min_height=420, latex_delimiters=[], buttons=[],
                                 sanitize_html=True, render_markdown=True, feedback_options=("Like", "Dislike"),
                                 show_label=False,
@@ -181,11 +192,14 @@ def build_chat(settings: Settings, bot: Assistant, db: FeedbackDB, tr: Translato
     mode = tr.add_fn(gr.Radio(mode_choices("zh", llm), value="extractive", label=t("zh", "mode"), interactive=llm,
                               elem_id="pqa-mode"),
                      lambda lg: gr.update(choices=mode_choices(lg, llm), label=t(lg, "mode")))
+    earlier = tr.add(gr.Checkbox(False, label=t("zh", "versions_toggle"), elem_id="pqa-versions"),
+                     label="versions_toggle")
     examples = gr.Examples(EXAMPLES, inputs=[question], label=t("zh", "examples"))
     tr.add(examples.dataset, label="examples")
     chat, feedback_id = gr.State(ChatSession()), gr.State(None)
-    question.submit(handlers.respond, [question, chat, mode, lang], [chatbot, question], api_name="chat",
-                    api_description="Ask one question (mode 'extractive'; lang 'zh' or 'en'); returns the chat "
+    question.submit(handlers.respond, [question, chat, mode, lang, earlier], [chatbot, question], api_name="chat",
+                    api_description="Ask one question (mode 'extractive'; lang 'zh' or 'en'; optionally True to "
+                                    "show how earlier versions worded the cited clauses); returns the chat "
                                     "messages, the last one the answer as HTML with its citation cards.",
                     concurrency_limit=None, show_progress="hidden")
     chatbot.clear(handlers.clear, [chat], [feedback_id, fb_box], **PRIVATE)

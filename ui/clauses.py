@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from index.models import Chunk, Document
 from rag.normalize import normalize
-from ui.format import Span, citation_line, copy_box, esc, highlight_html, keyword_spans, open_href
+from ui.format import Span, citation_line, copy_box, esc, highlight_html, interp_html, keyword_spans, open_href
 
 
 class View(Protocol):
@@ -69,17 +69,32 @@ def tree_html(chunks: Sequence[Chunk], documents: Mapping[str, Document], s: Map
     return "".join(out)
 
 
-class ClauseBrowser:
-    """Lookups over one index view; `view_fn` is called per lookup so a re-index shows up at once."""
+class Noter(Protocol):
+    def note(self, key: str, lang: str = "zh") -> str: ...
 
-    def __init__(self, view_fn: Callable[[], Any], documents: Mapping[str, Document], primary_doc: str) -> None:
+
+class ClauseBrowser:
+    """Lookups over one index view; `view_fn` is called per lookup so a re-index shows up at once.
+
+    `documents` is the catalog by doc_id, or a function returning it (read per lookup, so a document
+    added in 管理 gets its title at once); `notes` gives a clause's reviewed 解读, shown under its text.
+    """
+
+    def __init__(self, view_fn: Callable[[], Any],
+                 documents: Mapping[str, Document] | Callable[[], Mapping[str, Document]], primary_doc: str,
+                 notes: Noter | None = None) -> None:
         self.view_fn = view_fn
-        self.documents = documents
+        self._documents = documents
         self.primary_doc = primary_doc
+        self.notes = notes
 
     @property
     def view(self) -> View:
         return self.view_fn()
+
+    @property
+    def documents(self) -> Mapping[str, Document]:
+        return self._documents() if callable(self._documents) else self._documents
 
     def title(self, doc_id: str) -> str:
         doc = self.documents.get(doc_id)
@@ -97,9 +112,11 @@ class ClauseBrowser:
         first, text = chunks[0], view.clause_text(key)
         crumbs = " › ".join(esc(p) for p in (self.title(first.doc_id), *first.heading_path))
         cite = citation_line(self.title(first.doc_id), first.label, first.clause_id)
+        note = self.notes.note(key, s.get("code", "zh")) if self.notes is not None else ""
+        extra = interp_html(note, s["interp_label"]) if note else ""
         return (f'<div class="pqa-clause-view" id="clause-{esc(key)}"><div class="pqa-path">{crumbs}</div>'
                 f'<div class="pqa-clause-title">{esc(first.label)} <span class="pqa-id">【{esc(first.clause_id)}】'
-                f'</span></div><div class="pqa-clause">{highlight_html(text, spans)}</div>'
+                f'</span></div><div class="pqa-clause">{highlight_html(text, spans)}</div>{extra}'
                 f'{copy_box(cite, s["copy_cite"])}</div>')
 
     def show(self, key: str, s: Mapping[str, str]) -> str:

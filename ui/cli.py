@@ -12,12 +12,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from index.settings import Settings
+from ui.office_cmd import corpus_add, corpus_preview, corpus_remove, explain_command, interpret_command
 from ui.targets_cmd import targets_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="三门县标准化政策问答 (policyqa)")
-corpus_app = typer.Typer(no_args_is_help=True, help="List or add corpus documents.")
+corpus_app = typer.Typer(no_args_is_help=True, help="List, preview, add or remove corpus documents.")
 app.add_typer(corpus_app, name="corpus")
 app.command("targets")(targets_command)
+app.command("explain")(explain_command)
+app.command("interpret")(interpret_command)
+corpus_app.command("preview")(corpus_preview)
+corpus_app.command("add")(corpus_add)
+corpus_app.command("remove")(corpus_remove)
 err = Console(stderr=True)
 _FORWARD = {"context_settings": {"allow_extra_args": True, "ignore_unknown_options": True}, "add_help_option": False}
 
@@ -182,31 +188,8 @@ def corpus_list() -> None:
         raise _fail(exc) from exc
     for d in docs:
         state = d.path if d.has_text else "(metadata only)"
-        print(f"{d.doc_id:20} {d.citation_title}  {d.issuer}  {state}")
-
-
-@corpus_app.command("add")
-def corpus_add(
-    file: Path,
-    doc_id: Annotated[str, typer.Option("--doc-id", help="e.g. zhejiang-2022-11")],
-    title: Annotated[str | None, typer.Option(help="required for a new document")] = None,
-    issuer: str = "",
-    number: Annotated[str, typer.Option(help="文号, e.g. 浙委发〔2022〕11号")] = "",
-    date: str = "",
-    status: str = "",
-    source: str = "",
-    replace: bool = False,
-) -> None:
-    """Add a txt/md/docx/pdf/html file to the corpus (then run `policyqa index`)."""
-    from index.catalog import CorpusError, add_document
-
-    settings = _settings()
-    try:
-        doc = add_document(settings.corpus_dir, file, doc_id=doc_id, title=title, replace=replace,
-                           issuer=issuer, number=number, date=date, status=status, source=source)
-    except CorpusError as exc:
-        raise _fail(exc, 2) from exc
-    print(f"added {doc.doc_id}: {doc.citation_title} → corpus/{doc.path}; run `policyqa index`")
+        old = f"  supersedes {d.supersedes}" if d.supersedes else ""
+        print(f"{d.doc_id:20} {d.citation_title}  [{d.status}]  {d.issuer}  {state}{old}")
 
 
 @app.command()

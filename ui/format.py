@@ -158,15 +158,38 @@ def copy_box(text: str, button: str) -> str:
            f'<div class="pqa-copytext">{lines}</div></div>'
 
 
-def citation_card(c: Citation, clause_text: str, title: str, s: Mapping[str, str]) -> str:
-    """Label, clause id, the clause with the quote marked, and the link into 条文查阅."""
+def interp_html(text: str, label: str) -> str:
+    """A reviewed plain-language note under a clause, labelled so nobody mistakes it for policy text."""
+    return f'<div class="pqa-interp"><span class="pqa-interp-label">{esc(label)}</span> {esc(text)}</div>'
+
+
+def citation_card(c: Citation, clause_text: str, title: str, s: Mapping[str, str], note: str = "") -> str:
+    """Label, clause id, the clause with the quote marked, its reviewed 解读 (if any), the link into 条文查阅."""
     spans = quote_spans(clause_text, c.quote) if clause_text else []
     body = highlight_html(clause_text, spans) if spans else \
         f'<span class="pqa-note">{esc(s["quote_missing"])}</span><br><mark>{esc(c.quote)}</mark>'
+    extra = interp_html(note, s["interp_label"]) if note else ""
     return (f'<div class="pqa-card"><div class="pqa-card-head"><span class="pqa-label">{esc(c.label)}</span>'
             f'<span class="pqa-id">【{esc(c.clause_id)}】</span></div>'
-            f'<div class="pqa-doc">{esc(title)}</div><div class="pqa-clause">{body}</div>'
+            f'<div class="pqa-doc">{esc(title)}</div><div class="pqa-clause">{body}</div>{extra}'
             f'<a class="pqa-open" href="{open_href(c.doc_id, c.clause_id)}">{esc(s["open"])} ›</a></div>')
+
+
+def earlier_versions(answer: Answer) -> list[dict[str, str]]:
+    """`answer.extra["earlier_versions"]` (rag's versions="all"), keeping only well-formed items."""
+    items = answer.extra.get("earlier_versions") if isinstance(answer.extra, dict) else None
+    keys = ("doc_id", "clause_id", "label", "quote", "status")
+    return [{k: str(item.get(k) or "") for k in keys} for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict) and item.get("quote")]
+
+
+def earlier_html(items: Sequence[Mapping[str, str]], s: Mapping[str, str]) -> str:
+    """One line per changed clause: how the earlier version (征求意见稿) worded it."""
+    lines = "".join(f'<div class="pqa-earlier"><span class="pqa-earlier-label">'
+                    f'{esc(s["earlier_in"].format(status=item.get("status") or s["earlier_version"]))}</span>'
+                    f' <span class="pqa-id">【{esc(item.get("clause_id", ""))}】</span>“{esc(item.get("quote", ""))}”'
+                    f'</div>' for item in items)
+    return f'<div class="pqa-earlier-box">{lines}</div>' if lines else ""
 
 
 def related_html(related: Sequence[Related], s: Mapping[str, str]) -> str:
@@ -189,19 +212,31 @@ def meta_html(answer: Answer, s: Mapping[str, str]) -> str:
 
 
 def answer_html(answer: Answer, *, strings: Mapping[str, str], titles: Mapping[str, str],
-                clause_texts: Mapping[str, str]) -> str:
-    """The chat reply: answer text, mode line, citation cards or 你可能想看, and the copy button.
+                clause_texts: Mapping[str, str], notes: Mapping[str, str] | None = None) -> str:
+    """The chat reply: answer text, mode line, citation cards (with reviewed 解读 from `notes`, by clause key,
+    once per clause), earlier versions' wording, or 你可能想看, and the copy button.
 
     One HTML block without blank lines, so the chat's Markdown renderer passes it through whole.
     """
+    notes = notes or {}
+    noted: set[str] = set()
+
+    def note(c: Citation) -> str:
+        key = f"{c.doc_id}:{c.clause_id}"
+        if key in noted:
+            return ""
+        noted.add(key)
+        return notes.get(key, "")
+
     parts = [f'<div class="pqa-answer{" pqa-refused" if answer.refused else ""}">',
              f'<div class="pqa-text">{esc(answer.answer.strip())}</div>',
              meta_html(answer, strings)]
     if answer.citations:
         parts.append(f'<div class="pqa-cards-title">{esc(strings["cited"])}</div><div class="pqa-cards">')
         parts += [citation_card(c, clause_texts.get(f"{c.doc_id}:{c.clause_id}", ""),
-                                titles.get(c.doc_id, c.doc_id), strings) for c in answer.citations]
+                                titles.get(c.doc_id, c.doc_id), strings, note(c)) for c in answer.citations]
         parts.append("</div>")
+        parts.append(earlier_html(earlier_versions(answer), strings))
     elif answer.related:
         parts.append(related_html(answer.related, strings))
     parts += [copy_box(copy_text(answer, titles), strings["copy"]), "</div>"]

@@ -10,6 +10,8 @@ from typing import Any
 
 import gradio as gr
 
+from ui.i18n_office import OFFICE
+
 LANGS = ("zh", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -170,6 +172,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_started": "Download started (the link works once).",
     },
 }
+
+
+for _lang, _strings in OFFICE.items():
+    STRINGS[_lang].update(_strings)
 
 
 def t(lang: str, key: str) -> str:

@@ -67,6 +67,17 @@ class UploadPolicy:
                 return 415, f"{filename}: the content is not a {ext} file"
         return None if files else (400, "no file in the upload")
 
+    def check_file(self, filename: str, content: bytes) -> str | None:
+        """Why one already-received file is refused (the 管理 handler checks again), or None."""
+        ext = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+        if not self.enabled:
+            return "uploads are off (POLICYQA_ADMIN_UPLOAD_MAX_BYTES=0)"
+        if ext not in self.types:
+            return f"file type {ext or '(none)'} is not allowed; allowed: {', '.join(self.types)}"
+        if len(content) > self.max_bytes:
+            return f"{filename} is over {self.max_bytes} bytes"
+        return None if self._content_matches(ext, content) else f"{filename}: the content is not a {ext} file"
+
     @staticmethod
     def _content_matches(ext: str, content: bytes) -> bool:
         if ext in _MAGIC:

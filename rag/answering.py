@@ -1,0 +1,136 @@
+"""The lookup and retrieve stages, and how one answer is composed from the parts they answered.
+
+`LookupStage` answers a question that names a clause (or says that clause does not exist);
+`RetrieveStage` answers each asked part from retrieval + extraction; `Composer.compose` joins the
+parts' citations into one answer, or one honest refusal: the asked detail the document does not
+state, where it mentions a rare term of the question, or that it does not answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from rag import compose
+from rag.extract import PartResult, answer_lookup, answer_part, related_of
+from rag.locate import locate
+from rag.models import Answer, Hit, Related, Trace
+from rag.query import Query
+from rag.retrieve import Retrieval
+from rag.view import IndexView
+
+if TYPE_CHECKING:
+    from index.models import Chunk
+    from rag.chain import Assistant
+
+
+class Composer:
+    def __init__(self, assistant: Assistant) -> None:
+        self.a = assistant
+
+    def scorer(self, text: str) -> Callable[[Sequence[str]], list[float]] | None:
+        vector = self.a.retriever.embedder.embed_query(text) if text else []
+        return (lambda texts: self.a.sentences.similarities(texts, vector)) if vector else None
+
+    @staticmethod
+    def lookup_hits(chunks: Sequence[Chunk]) -> tuple[Hit, ...]:
+        return tuple(Hit(c, 1.0, via="lookup") for c in chunks)
+
+    def compose(self, query: Query, view: IndexView, parts: list[PartResult],
+                 retrievals: list[Retrieval]) -> Answer:
+        """One answer from the answered parts; a refusal (with related clauses) when none answered."""
+        trace = Trace(retrievals=tuple(retrievals), parts=tuple(parts))
+        degraded = any(r.degraded for r in retrievals)
+        extra = {"warning": retrievals[0].warning} if retrievals and retrievals[0].warning else {}
+        title = self.a.title(self.a.primary)
+        located = [piece for p in parts for c in p.citations for piece in locate(c, view)]
+        citations = list({(c.clause_key, c.quote): c for c in located}.values())
+        if not citations:
+            related = related_of(retrievals[0].hits) if retrievals else ()
+            if mention := next((p.mentioned for p in parts if p.reason == "rare_mentioned" and p.mentioned), None):
+                where = Related(mention.chunk.doc_id, mention.chunk.clause_id, mention.chunk.label)
+                term = _corpus_spelling(mention.sentence, retrievals[0].rare)
+                text = compose.mentioned(title, term, where, related, self.a.lexicon, query.lang)
+                return self.a.refuse(query, "rare_mentioned", text, (where, *[r for r in related if r != where]),
+                                   degraded=degraded, extra=extra, trace=trace)
+            first = next((p for p in parts if p.detail is not None), parts[0])
+            detail = (first.detail.label_en if query.english else first.detail.label) if first.detail else None
+            text = compose.refusal(title, detail, related, self.a.lexicon, query.lang, self.contact())
+            reason = "detail_not_stated" if first.detail else "out_of_scope"
+            return self.a.refuse(query, reason, text, related, degraded=degraded, extra=extra, trace=trace)
+        notes = [compose.detail_note(p.detail.label_en if query.english else p.detail.label, self.a.lexicon, query.lang)
+                 for p in parts if p.detail is not None]
+        text = compose.answer_text(citations, self.a.title, self.a.lexicon, query.lang, notes)
+        if query.traditional and not query.english:
+            text = compose.traditional(text, citations)
+        reason = "lookup" if any(p.reason == "lookup" for p in parts) else ""
+        return Answer(query.raw, text, False, tuple(citations), "extractive", standalone_question=query.standalone,
+                      degraded=degraded, reason=reason, extra=extra, trace=trace)
+
+    def contact(self) -> str:
+        primary = self.a.documents.get(self.a.primary)
+        return primary.organisations[0] if primary and primary.organisations else ""
+
+
+class LookupStage(Composer):
+    """A question naming one clause (multi-part questions look up per part in the retrieve stage)."""
+
+    def __call__(self, query: Query, view: IndexView) -> Answer | None:
+        if len(query.parts) > 1:
+            return None
+        ref, chunks = view.named(query.standalone, self.a.primary, self.a.superseded)
+        if ref and not chunks and ref != "序言":
+            return self.no_such_clause(query, view, ref)
+        if not chunks:
+            return None
+        retrieval = Retrieval(query.standalone, self.lookup_hits(chunks), ref=ref)
+        part = answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(query.standalone))
+        return self.compose(query, view, [part], [retrieval])
+
+    def no_such_clause(self, query: Query, view: IndexView, ref: str) -> Answer:
+        """“保障措施第四条” where there are three: say so and list what the section has."""
+        primary = self.a.primary
+        head = ref.split("(")[0] if "(" in ref else ref
+        siblings = [c for c in view.chunks if c.doc_id == primary and c.clause_id.startswith(f"{head}(")
+                    and c.part == 1][:12]
+        where = next((p for c in siblings for p in c.heading_path[:1]), head)
+        names = self.a.lexicon.text(query.lang, "list_join").join(f"{c.label}【{c.clause_id}】" for c in siblings)
+        text = self.a.lexicon.text(query.lang, "no_such_clause", title=self.a.title(primary), ref=ref, where=where,
+                                 names=names)
+        related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in siblings[:3])
+        return self.a.refuse(query, "no_such_clause", text, related)
+
+
+class RetrieveStage(Composer):
+    """Each asked part answered from retrieval and extraction, then composed (always answers)."""
+
+    def __call__(self, query: Query, view: IndexView) -> Answer:
+        parts, retrievals = [], []
+        for text in query.parts:
+            ref, chunks = view.named(text, self.a.primary, self.a.superseded) if len(query.parts) > 1 else (None, [])
+            if chunks:  # a part that names a clause (“发展目标里…,具体举措里…”)
+                retrieval = Retrieval(text, self.lookup_hits(chunks), ref=ref)
+                parts.append(answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(text)))
+                retrievals.append(retrieval)
+                continue
+            rare = {t: c for t, c in query.rare.items() if t in text}
+            retrieval = self.a.retriever.search(text, rare=rare, exclude=self.a.superseded)
+            scorer = ((lambda texts, v=retrieval.vector: self.a.sentences.similarities(texts, v))
+                      if retrieval.vector else None)
+            focus = query.focus if len(query.parts) == 1 else ""
+            own = self.a.lexicon.asked_details(text)
+            details = (query.details or own) if focus else own  # a follow-up asks what its own words ask
+            parts.append(answer_part(text, retrieval, view, self.a.lexicon, self.a.config, scorer=scorer,
+                                     english=query.english, details=details, focus=focus))
+            retrievals.append(retrieval)
+        return self.compose(query, view, parts, retrievals)
+
+
+def _corpus_spelling(sentence: str, rare: dict[str, list[str]]) -> str:
+    """The rare term as the document writes it (never the user's own spelling)."""
+    lowered = sentence.lower()
+    for term in sorted(rare, key=len, reverse=True):
+        at = lowered.find(term.lower())
+        if at >= 0:
+            return sentence[at : at + len(term)]
+    return ""
