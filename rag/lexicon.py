@@ -56,6 +56,7 @@ class References:
     lookup_words: re.Pattern[str]
     level2: str = ""
     level3: str = ""
+    ask_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Lexicon:
     not_rare: re.Pattern[str]
     boilerplate_labels: re.Pattern[str]
     boilerplate_date: re.Pattern[str]
+    target: re.Pattern[str]  # a quantitative target: verb? value unit comparator? (rag/targets.py)
 
     @cached_property
     def local_places(self) -> tuple[str, ...]:
@@ -215,7 +217,8 @@ def load_lexicon(directory: Path) -> Lexicon:
         references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),
                               _pattern(refs["preamble"], "patterns.toml references.preamble"),
                               _pattern(refs["lookup_words"], "patterns.toml references.lookup_words"),
-                              str(refs.get("level2", "")), str(refs.get("level3", ""))),
+                              str(refs.get("level2", "")), str(refs.get("level3", "")),
+                              str(refs.get("ask_prefix", ""))),
         texts={lang: {str(k): str(v) for k, v in table.items()} for lang, table in texts.items()},
         glossary=glossary,
         glossary_pattern=glossary_re,
@@ -224,4 +227,15 @@ def load_lexicon(directory: Path) -> Lexicon:
         not_rare=_pattern(pat["terms"]["not_rare"], "patterns.toml terms.not_rare"),
         boilerplate_labels=_pattern(pat["boilerplate"]["labels"], "patterns.toml boilerplate.labels"),
         boilerplate_date=_pattern(pat["boilerplate"]["date"], "patterns.toml boilerplate.date"),
+        target=_target_pattern(pat.get("targets", {})),
     )
+
+
+def _target_pattern(table: dict[str, Any]) -> re.Pattern[str]:
+    """verb? value unit comparator? from patterns.toml [targets]; the groups rag.targets reads by name."""
+    units, verbs, cmp = (str(table.get(k, "")) for k in ("units", "verbs", "comparators"))
+    if not units:
+        raise LexiconError("patterns.toml [targets]: units must name at least one unit")
+    verb = f"(?P<verb>{verbs})?" if verbs else "(?P<verb>(?!))?"
+    comparator = f"(?P<cmp>{cmp})?" if cmp else "(?P<cmp>(?!))?"
+    return _pattern(rf"{verb}(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>{units}){comparator}", "patterns.toml [targets]")

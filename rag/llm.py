@@ -31,10 +31,12 @@ from rag.llm_prompt import (
     ClauseBlock,
     Message,
     Prompt,
+    Prompts,
     Verified,
     build_prompt,
     clause_blocks,
     history_messages,
+    load_prompts,
     split_answer,
     verify,
 )
@@ -46,21 +48,15 @@ ClauseText = Callable[[str], str]
 Fallback = Callable[[], Answer]
 Retrieve = Callable[[str], Sequence[Hit]]
 
-REWRITE_SYSTEM = (
-    "你是问题改写助手。根据对话历史,把用户最后的追问改写成一个不依赖上下文、可以独立理解的完整问题。"
-    "只输出改写后的问题本身,不要回答,不要解释,不要添加历史中没有的信息。"
-)
+def rewrite_messages(question: str, history: Sequence[Mapping[str, str]], prompts: Prompts) -> list[Message]:
+    return [("system", prompts.rewrite_system), *history_messages(history, turns=6),
+            ("user", prompts.rewrite_user.format(question=question))]
 
 
-def rewrite_messages(question: str, history: Sequence[Mapping[str, str]]) -> list[Message]:
-    return [("system", REWRITE_SYSTEM), *history_messages(history, turns=6),
-            ("user", f"追问:{question}\n请输出改写后的独立问题:")]
-
-
-def clean_rewrite(output: str, question: str, max_chars: int = 300) -> str:
-    """The model's first line minus labels and quotes; the question itself when that is unusable."""
+def clean_rewrite(output: str, question: str, label: re.Pattern[str], max_chars: int = 300) -> str:
+    """The model's first line minus its label and quotes; the question itself when that is unusable."""
     line = next((ln.strip() for ln in output.splitlines() if ln.strip()), "")
-    line = re.sub(r"^(改写后的?(独立)?问题|独立问题|问题)\s*[::]\s*", "", line).strip("「」“”\"' ")
+    line = label.sub("", line, count=1).strip("「」“”\"' ")
     if not line or len(line) > max_chars or "【" in line:
         return question
     return line
@@ -147,6 +143,7 @@ class LLMAnswerer:
         key = settings.llm_api_key or SecretStr("EMPTY")
         self.settings = settings
         self.claims = lexicon(load_table(settings.lexicon_dir, "claims"))
+        self.prompts = load_prompts(settings.lexicon_dir, _jurisdiction(settings))
         self.retrieve = retrieve
         self.prompt_budget = prompt_budget
         self.max_clauses = max_clauses
@@ -177,7 +174,7 @@ class LLMAnswerer:
         blocks = clause_blocks(inputs["hits"], inputs["clause_text"], self.max_clauses)
         if not blocks:
             raise LLMFailure("no_hits")
-        return build_prompt(inputs["question"], blocks, inputs.get("history"), self.prompt_budget)
+        return build_prompt(inputs["question"], blocks, self.prompts, inputs.get("history"), self.prompt_budget)
 
     def _verify(self, inputs: dict[str, Any]) -> Verified:
         text = inputs["text"]
@@ -232,10 +229,10 @@ class LLMAnswerer:
         if not history:
             return question
         try:
-            output = self.generate.invoke(rewrite_messages(question, list(history)))
+            output = self.generate.invoke(rewrite_messages(question, list(history), self.prompts))
         except Exception:
             return question
-        return clean_rewrite(output if isinstance(output, str) else "", question)
+        return clean_rewrite(output if isinstance(output, str) else "", question, self.prompts.rewrite_label)
 
     # ------------------------------------------------------------ results
 
@@ -258,3 +255,14 @@ class LLMAnswerer:
         return replace(base, mode="extractive-fallback", reason=failure_reason(exc),
                        dropped_citations=tuple(base.dropped_citations) + dropped,
                        dropped_sentences=tuple(base.dropped_sentences) + sentences, extra=extra)
+
+
+def _jurisdiction(settings: Settings) -> str:
+    """The county the prompts name: the primary document's `jurisdiction` in the catalog ("" when unknown)."""
+    from index.catalog import CorpusError, load_catalog
+
+    try:
+        docs = load_catalog(settings.corpus_dir)
+    except CorpusError:
+        return ""
+    return next((d.jurisdiction for d in docs if d.doc_id == settings.primary_doc), "")

@@ -84,7 +84,7 @@ def _grammar(refs: References) -> dict[str, re.Pattern[str]]:
     levels = "|".join(u for u in (refs.level2, refs.level3) if u)
     return {
         "compact": re.compile(rf"([{CN_NUM}]{{1,3}})、?\(([{CN_NUM}]{{1,3}})\)(?:(\d{{1,2}})(?![\d年月日%])|-(\d))?"),
-        "part": re.compile(rf"第?({num})(?:{refs.part})|^(?:我想问|请问|问一下|问下)?({num})的(?=第)"),
+        "part": re.compile(rf"第?({num})(?:{refs.part})|^(?:{refs.ask_prefix or '(?!)'})?({num})的(?=第)"),
         # an ordinal: 第N + any unit, or N + a level word (三大项, 第二小点)
         "ordinal": re.compile(rf"第({num})({levels + '|' if levels else ''}{generic})|({num})({levels})"
                               if levels else rf"第({num})({generic})"),

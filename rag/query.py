@@ -73,9 +73,10 @@ def has_topic(text: str, lexicon: Lexicon, view: IndexView) -> bool:
 
 
 def _split_asked(text: str, lexicon: Lexicon) -> list[str]:
-    """Split at each comma that closes a question (“目标几项,新型橡塑领域要争取做什么”)."""
+    """Split at each comma that closes a question (“目标几项,新型橡塑领域要争取做什么”); a space between
+    two Chinese characters is a typed comma (“RCEP那块咋说 技术性贸易壁垒那块又咋说”)."""
     out, current = [], ""
-    for piece in re.split(r"(?<=[,，])", text):
+    for piece in re.split(r"(?<=[,，])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", text):
         current += piece
         if lexicon.asked_before_comma.search(current.rstrip(" ,，")):
             out.append(current.strip(" ,，"))

@@ -25,9 +25,23 @@ class CitedQuestion:
     asks_content: bool
 
 
+# 发文字号 grammar (GB/T 9704): 机关代字〔年份〕序号号, e.g. 浙委发〔2022〕11号
+_NUMBER = re.compile(r"^(?P<code>[^〔\[(（]+)[〔\[(（](?P<year>\d{4})[〕\])）](?P<serial>\d+)号$")
+
+
+def number_forms(number: str) -> list[str]:
+    """The 文号 as people type it: in full, without brackets, without the year (浙委发11号, 浙委发2022-11号)."""
+    m = _NUMBER.match(number.strip())
+    if not m:
+        return [number] if number else []
+    code, year, serial = m["code"], m["year"], m["serial"]
+    return [number, f"{code}{year}{serial}号", f"{code}{year}年{serial}号", f"{code}{serial}号",
+            f"{code}({year}){serial}号", f"{code}[{year}]{serial}号", f"{code}{year}-{serial}号"]
+
+
 def names_of(doc: Document) -> list[str]:
-    """Every way a question may name a document: title, 文号 and the catalog's aliases."""
-    return [n for n in (doc.title.strip("《》"), doc.number, *doc.aliases) if n]
+    """Every way a question may name a document: title, 文号 (and its short forms) and the catalog's aliases."""
+    return [n for n in (doc.title.strip("《》"), *number_forms(doc.number), *doc.aliases) if n]
 
 
 def _by_issuer(question: str, doc: Document, lexicon: Lexicon, corpus_text: str) -> bool:

@@ -33,18 +33,19 @@ class CatalogStage:
         primary_id = a.primary
         title = a.title(primary_id)
         question = query.standalone
-        if lexicon.targets_question.search(question.lower()):
-            text, citations = answer_targets(extract_targets(view.chunks))
-            if citations:
-                return Answer(query.raw, text, False, citations, "extractive", standalone_question=question,
-                              reason="targets")
         docs = list(a.documents.values())
+        # before the targets table: “省里那个11号文定了哪些数字目标” asks for the cited text, not ours
         cited = cited_question(question, docs, primary_id, lexicon, view.corpus_text)
         if cited is not None and cited.asks_content:
             preamble = view.by_clause.get(f"{primary_id}:序言", [])[:1]
             related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in preamble)
             return a.refuse(query, "cited_document_missing",
                             compose.missing_text(cited.documents, title, lexicon, query.lang), related)
+        if lexicon.targets_question.search(question.lower()):
+            text, citations = answer_targets(extract_targets(view.chunks, lexicon.target))
+            if citations:
+                return Answer(query.raw, text, False, citations, "extractive", standalone_question=question,
+                              reason="targets")
         if asks_basis(question, lexicon) or cited is not None:
             basis = self._basis(query, view)
             if basis is not None:

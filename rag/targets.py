@@ -21,13 +21,6 @@ from typing import Any
 from index.models import Chunk
 from rag.models import Citation
 
-_UNITS = "个百分点|个月|万元|亿元|%|‰|名|项|个|家|件|次|人|天|年|倍|所|座"
-_VERBS = (
-    "缩短至|缩短到|缩短为|提高至|提高到|提升至|提升到|增长到|增加到|降低至|降低到|达到|控制在|不少于|不低于|超过|至|到"
-)
-_TARGET = re.compile(
-    rf"(?P<verb>{_VERBS})?(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>{_UNITS})(?P<cmp>以上|以内|以下|左右)?"
-)
 _SEGMENT = re.compile(r"[^。;;,,!?!?\n]+")
 _YEAR = re.compile(r"到(\d{4})年")
 
@@ -72,8 +65,11 @@ def _year(text: str, before: int, parent: str) -> int | None:
     return int(found[1]) if found else None
 
 
-def extract_targets(chunks: Sequence[Chunk]) -> list[Target]:
-    """Targets in document order; each quote is a substring of its clause's text."""
+def extract_targets(chunks: Sequence[Chunk], pattern: re.Pattern[str]) -> list[Target]:
+    """Targets in document order; each quote is a substring of its clause's text.
+
+    `pattern` is `Lexicon.target` (units, verbs and comparators are reviewed data in patterns.toml).
+    """
     clauses = _clauses(chunks)
     out: list[Target] = []
     for chunk, text in clauses.values():
@@ -83,7 +79,7 @@ def extract_targets(chunks: Sequence[Chunk]) -> list[Target]:
         for segment in _SEGMENT.finditer(text):
             seg = segment[0]
             prev = 0
-            for m in _TARGET.finditer(seg):
+            for m in pattern.finditer(seg):
                 if not (m["cmp"] or m["verb"]) or (m["unit"] == "年" and len(m["value"]) == 4):
                     continue
                 indicator = seg[prev : m.start()].strip() or seg[: m.start()].strip()

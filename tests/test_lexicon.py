@@ -50,6 +50,11 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("具体是哪个技术委员会?", "name"), ("企业标准总师要培育多少名?", "count"),
     ("专利标准融合发展企业评几家?", "count"), ("科技项目形成标准的比例是多少?", "percent"),
     ("市场监管局几点上班?", "hours"),
+    ("领导小组组长是谁?", "official"), ("零碳产品标识咋申请 谁给发证", "procedure"),
+    ("示范区申请要啥条件", "procedure"), ("是三门哪个园区 在哪", "place"), ("珠岙山区具体包括哪些村", "name"),
+    ("冲锋衣示范产业链的牵头企业是哪家", "company"), ("现在到底哪个已经落户三门了", "status"),
+    ("去年实际平均用了多少个月", "status"), ("专利标准融合发展企业现在评了哪几家", "status"),
+    ("Is there a subsidy for certification? How much?", "money"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -63,6 +68,10 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("RCEP在哪条?", "date"),
     ("反馈意见的邮箱是多少?", "phone"),
     ("地方标准制定周期要缩到多久?", "deadline"),
+    ("联系人是谁?", "official"), ("企业标准总师要培育多少名?", "status"),
+    ("我们企业已经有企业标准了,还能争创领跑者吗?", "status"), ("二维码公示在哪条?", "place"),
+    ("标准化人才有啥政策", "procedure"), ("标准化工作怎么考核?", "procedure"),
+    ("Who is the contact person?", "official"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -77,6 +86,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("department", "县市场监管局牵头起草", "落实政府颁布标准采信市场自主制定标准的机制"),
     ("count", "培育企业标准总师10名以上", "建立标准化工程师培养制度"),
     ("percent", "比率达到70%以上", "提升技术标准的科技含量"),
+    ("official", "领导小组组长由县长担任,组长:张三", "完善标准化议事协调机制"),
+    ("status", "已建成示范基地3个", "建设农业标准化示范区"),
 ])
 def test_detail_kinds_know_what_states_them(lex: Lexicon, kind: str, stated: str, not_stated: str) -> None:
     from rag.evidence import states
@@ -183,3 +194,35 @@ def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> Non
     assert not lex.boilerplate_date.search("到2025年")
     assert lex.boilerplate_labels.search("附件:关于…") and not lex.boilerplate_labels.search("标准化工作")
     assert lex.not_rare.search("2025") and not lex.not_rare.search("1812")
+
+
+def test_a_document_number_is_recognised_in_the_short_forms_people_type() -> None:
+    from rag.scope import number_forms
+
+    forms = number_forms("浙委发〔2022〕11号")
+    assert {"浙委发〔2022〕11号", "浙委发11号", "浙委发2022年11号"} <= set(forms)
+    assert "11号" not in forms  # a bare serial is a date as often as a document
+    assert number_forms("") == [] and number_forms("国发2021") == ["国发2021"]
+
+
+@pytest.mark.parametrize(("question", "doc_id"), [
+    ("市里那个65号 台州全市要新增多少个省级标准化试点", "taizhou-2022-65"),
+    ("省里那个浙委发11号文 到2025年浙江定了哪些数字目标", "zhejiang-2022-11"),
+    ("浙委发2022年11号里对标准化人才怎么说", "zhejiang-2022-11"),
+])
+def test_questions_naming_a_cited_document_by_its_number_are_about_that_document(lex: Lexicon, question: str,
+                                                                                   doc_id: str) -> None:
+    from index.catalog import load_catalog
+    from rag.scope import cited_question
+
+    docs = load_catalog(ROOT / "corpus")
+    cited = cited_question(normalize(question), docs, "sanmen", lex)
+    assert cited is not None and [d.doc_id for d in cited.documents] == [doc_id]
+
+
+@pytest.mark.parametrize("question", ["意见11月21号前交吗?", "截止到21号吗", "我们厂有65号车间,能申请试点吗?"])
+def test_dates_and_other_numbers_do_not_name_a_cited_document(lex: Lexicon, question: str) -> None:
+    from index.catalog import load_catalog
+    from rag.scope import cited_question
+
+    assert cited_question(normalize(question), load_catalog(ROOT / "corpus"), "sanmen", lex) is None

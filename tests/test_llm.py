@@ -20,9 +20,10 @@ from index.chunk import chunk_clauses, count_tokens
 from index.models import Chunk
 from index.settings import Settings
 from rag.llm import LLMAnswerer
-from rag.llm_prompt import ClauseBlock, build_prompt, clause_blocks, locate, verify
+from rag.llm_prompt import ClauseBlock, build_prompt, clause_blocks, load_prompts, locate, verify
 from rag.models import Answer, Citation, Hit
 
+PROMPTS = load_prompts(Settings().lexicon_dir, "三门县")  # corpus/language/prompts.toml
 GOOD = "企业标准总师要培育10名以上:文件规定「培育企业标准总师10名以上」【一(二)-4】。"
 
 
@@ -291,7 +292,7 @@ def test_quotes_match_after_nfkc_and_whitespace() -> None:
 
 
 def test_build_prompt_keeps_the_best_clause_even_when_it_alone_is_too_long(blocks: list[ClauseBlock]) -> None:
-    prompt = build_prompt("问题", blocks, budget=400)
+    prompt = build_prompt("问题", blocks, PROMPTS, budget=400)
     assert [b.clause_id for b in prompt.blocks] == ["一(二)-4"] and prompt.tokens <= 400
     assert "民营经济标准化活力进一步释放" in prompt.messages[-1][1] and "10名以上" not in prompt.messages[-1][1]
     assert prompt.over_budget == ("一(二)-2", "二(七)2")
@@ -300,8 +301,20 @@ def test_build_prompt_keeps_the_best_clause_even_when_it_alone_is_too_long(block
 def test_history_is_sent_but_dropped_before_any_clause(blocks: list[ClauseBlock]) -> None:
     history = [{"role": "user", "content": "国家级试点要争取几个?"},
                {"role": "assistant", "content": "1个以上【一(二)-2】"}]
-    roomy = build_prompt("那省级呢?", blocks, history, budget=3000)
+    roomy = build_prompt("那省级呢?", blocks, PROMPTS, history, budget=3000)
     assert [m[0] for m in roomy.messages] == ["system", "user", "assistant", "user"] and len(roomy.blocks) == 3
     full = roomy.tokens
-    tight = build_prompt("那省级呢?", blocks, history, budget=full - 5)
+    tight = build_prompt("那省级呢?", blocks, PROMPTS, history, budget=full - 5)
     assert [m[0] for m in tight.messages] == ["system", "user"] and len(tight.blocks) == 3
+
+
+def test_the_prompts_are_data_and_name_the_county_from_the_catalog() -> None:
+    from rag.llm import clean_rewrite
+
+    prompts = load_prompts(Settings().lexicon_dir, "三门县")
+    assert prompts.answer_system.startswith("你是三门县") and "不得改变" in prompts.answer_system
+    assert "{question}" in prompts.answer_user and "{blocks}" in prompts.answer_user
+    assert '{"term", "explanation", "english"}' in prompts.interpret_system
+    assert clean_rewrite("改写后的问题:省级标准化试点要新增几个?", "那省级呢?", prompts.rewrite_label) == \
+        "省级标准化试点要新增几个?"
+    assert clean_rewrite("", "那省级呢?", prompts.rewrite_label) == "那省级呢?"

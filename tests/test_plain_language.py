@@ -57,6 +57,32 @@ def test_questions_the_document_does_not_answer_are_refused_with_related_clauses
     assert "三门县市场监督管理局”" not in answer.answer
 
 
+@pytest.mark.parametrize(("question", "clauses"), [
+    ("RCEP在哪条 技术性贸易壁垒又在哪条", {"二(六)1", "二(六)2"}),  # a typed space ends an asked part
+    ("绿色建筑标准有没有 县城地下空间那个呢", {"二(四)1", "二(四)2"}),
+])
+def test_two_questions_typed_with_a_space_between_cite_both_clauses(assistant: Assistant, question: str,
+                                                                    clauses: set[str]) -> None:
+    answer = assistant.answer(question)
+    assert clauses <= set(_cited(answer)), answer.answer
+
+
+@pytest.mark.parametrize(("question", "clause"), [("主要举措第一块第2点讲的是啥", "二(一)2"),
+                                                  ("主要举措第六块第2点", "二(六)2")])
+def test_a_caller_numbering_sections_by_block_gets_the_clause(assistant: Assistant, question: str,
+                                                             clause: str) -> None:
+    assert _cited(assistant.answer(question)) == [clause]
+
+
+@pytest.mark.parametrize("question", ["专利标准融合发展企业 现在评了哪几家", "冲锋衣示范产业链的牵头企业是哪家",
+                                      "标准化议事协调机制 领导小组组长是谁"])
+def test_what_a_plan_cannot_state_is_refused_honestly_with_the_clause_that_plans_it(assistant: Assistant,
+                                                                                    question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and answer.reason == "detail_not_stated" and not answer.citations
+    assert "文件没有规定" in answer.answer and answer.related
+
+
 def test_english_question_about_chief_engineers_reaches_both_clauses(assistant: Assistant) -> None:
     answer = assistant.answer("How many enterprise chief standardization engineers will be trained, and by when?")
     assert not answer.refused, answer.answer

@@ -14,6 +14,7 @@ from index.build import load_corpus
 from index.chunk import chunk_clauses
 from index.models import Chunk
 from index.settings import Settings
+from rag.lexicon import load_lexicon
 from rag.targets import Target, answer_targets, extract_targets, targets_csv, targets_json, targets_table
 from ui.targets_cmd import targets_command
 
@@ -38,9 +39,12 @@ def chunks() -> list[Chunk]:
     return chunk_clauses(clauses, 512)
 
 
+PATTERN = load_lexicon(Settings().lexicon_dir).target  # corpus/language/patterns.toml [targets]
+
+
 @pytest.fixture(scope="module")
 def targets(chunks: list[Chunk]) -> list[Target]:
-    return extract_targets(chunks)
+    return extract_targets(chunks, PATTERN)
 
 
 def _clause_text(chunks: list[Chunk], clause_id: str) -> str:
@@ -80,7 +84,7 @@ def test_chunk_parts_are_joined_and_years_come_from_the_clause_or_its_parent() -
         chunk("二(一)", "到2027年,建成基地不少于4个;覆盖3个乡镇,于2023年11月21日前完成。", order=3),
         chunk("二(二)", "提高比例到90%以上。", order=4),
     ]
-    found = [(t.clause_id, t.indicator, t.target, t.year) for t in extract_targets(chunks)]
+    found = [(t.clause_id, t.indicator, t.target, t.year) for t in extract_targets(chunks, PATTERN)]
     assert found == [("一(二)-1", "培育专家", "5名以上", 2030), ("二(一)", "建成基地", "不少于4个", 2027),
                      ("二(二)", "提高比例", "到90%以上", None)]
 

@@ -16,16 +16,9 @@ from index.build import load_corpus
 from index.interpretations import Interpretation, load_interpretations, parse_record, save_interpretation
 from index.models import Clause, Document
 from index.settings import Settings
+from rag.llm_prompt import Prompts, load_prompts
 
 Generate = Callable[[list[tuple[str, str]]], str]
-
-SYSTEM = (
-    "你是政策解读助手,为县级政策文件的一个条款写通俗解读,供企业和群众理解。只依据给出的条款原文,"
-    "不添加原文没有的数字、金额、日期、单位或承诺。只输出一个 JSON 对象,字段:"
-    '"interpretation"(通俗解读,中文,不超过200字)、"phrasings"(群众可能的问法,5到10条)、'
-    '"terms"(术语解释列表,每项 {"term", "explanation", "english"})、"interpretation_en"(英文解读,可选)。'
-)
-
 
 @dataclass
 class DraftReport:
@@ -34,11 +27,12 @@ class DraftReport:
     already: int = 0  # clauses that had a record
 
 
-def messages(doc: Document | None, clause: Clause) -> list[tuple[str, str]]:
+def messages(doc: Document | None, clause: Clause, prompts: Prompts) -> list[tuple[str, str]]:
     title = doc.citation_title if doc else clause.doc_id
     path = " / ".join((*clause.heading_path, clause.label))
-    return [("system", SYSTEM), ("user", f"文件:{title}\n条款【{clause.clause_id}】{path}\n原文:\n{clause.text}\n\n"
-                                         "请输出 JSON:")]
+    return [("system", prompts.interpret_system),
+            ("user", prompts.interpret_user.format(title=title, clause_id=clause.clause_id, path=path,
+                                                   text=clause.text))]
 
 
 def parse_draft(reply: str, clause: Clause) -> Interpretation:
@@ -70,9 +64,11 @@ def draft_missing(settings: Settings, generate: Generate, *, doc_id: str | None 
     todo, docs, already = missing(settings, doc_id)
     todo = todo[:limit] if limit is not None else todo
     report = DraftReport(already=already)
+    primary = docs.get(settings.primary_doc)
+    prompts = load_prompts(settings.lexicon_dir, primary.jurisdiction if primary else "")
     for n, clause in enumerate(todo, start=1):
         try:
-            record = parse_draft(generate(messages(docs.get(clause.doc_id), clause)), clause)
+            record = parse_draft(generate(messages(docs.get(clause.doc_id), clause, prompts)), clause)
             save_interpretation(settings.corpus_dir, record)
             report.written.append(clause.key)
         except Exception as exc:  # an endpoint error or an unusable reply: report it, go on with the next

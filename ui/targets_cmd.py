@@ -24,11 +24,12 @@ def targets_command(
         typer.echo("error: choose one of --json and --csv", err=True)
         raise typer.Exit(2)
     try:
-        chunks = Assistant(Settings()).retriever.view().chunks
+        view = Assistant(Settings()).retriever.view()
+        chunks = view.chunks
     except Exception as exc:  # no index yet, bad settings, Chroma down
         typer.echo(f"error: cannot read the index ({exc}); run `policyqa index` first", err=True)
         raise typer.Exit(1) from exc
-    targets = extract_targets(chunks)
+    targets = extract_targets(chunks, view.lexicon.target)
     if as_json:
         typer.echo(targets_json(targets))
     elif as_csv:
