@@ -209,9 +209,10 @@ def to_json(run: EvalRun) -> dict[str, Any]:
                                "refused": q.outcome.refused,
                                "cited": [key for key, _ in q.outcome.citations],
                                "latency_ms": q.outcome.latency_ms}
-        if full:
+        if full:  # offsets: [start, end] of each quote in its document's text file (text[start:end] == quote)
             row |= {"question": q.item.question, "answer": q.outcome.answer,
-                    "quotes": [quote for _, quote in q.outcome.citations], "reason": q.outcome.reason}
+                    "quotes": [quote for _, quote in q.outcome.citations],
+                    "offsets": [list(pair) for pair in q.offsets], "reason": q.outcome.reason}
         return row
 
     return {

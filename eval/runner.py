@@ -31,6 +31,24 @@ class QuestionResult:
     item: GoldItem
     outcome: Outcome
     values: dict[str, float | None]
+    offsets: tuple[tuple[int, int], ...] = ()  # policyqa: (start, end) of each of outcome.citations
+
+
+class Offsets:
+    """The assistant as `Policyqa` calls it, keeping the start/end offsets of the latest answer's citations.
+
+    `Outcome` holds a citation as (clause key, quote) only, shared with baselines that have no offsets;
+    the report shows where each of policyqa's quotes lies in its document, read off the Answer here.
+    """
+
+    def __init__(self, assistant: Any) -> None:
+        self.assistant, self.retriever = assistant, assistant.retriever
+        self.latest: tuple[tuple[int, int], ...] = ()
+
+    def answer(self, *args: Any, **kwargs: Any) -> Any:
+        answer = self.assistant.answer(*args, **kwargs)
+        self.latest = tuple((c.start, c.end) for c in answer.citations)
+        return answer
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,7 @@ def summarise(system: System, results: Sequence[QuestionResult], k: int) -> Syst
 
 
 def evaluate_system(system: System, items: Sequence[GoldItem], k: int, clause_texts: dict[str, str],
-                    progress: Progress | None = None) -> SystemResult:
+                    progress: Progress | None = None, offsets: Offsets | None = None) -> SystemResult:
     results = []
     depth = max(k, 5)  # hit@5 is always reported
     if items:
@@ -91,7 +109,7 @@ def evaluate_system(system: System, items: Sequence[GoldItem], k: int, clause_te
     for done, item in enumerate(items, start=1):
         outcome = system.run(item, depth)
         values = score(item.answerable, item.clauses, item.must_include, outcome, k, clause_texts)
-        results.append(QuestionResult(item, outcome, values))
+        results.append(QuestionResult(item, outcome, values, offsets.latest if offsets else ()))
         if progress:
             progress(system.name, done, len(items))
     return summarise(system, results, k)
@@ -136,11 +154,13 @@ def run_eval(settings: Settings, gold_path: Path, items: Sequence[GoldItem], *, 
     _, clauses = load_corpus(settings)
     clause_texts = {c.key: c.text for c in clauses}
     assistant = Assistant(settings)
-    systems: list[System] = [Policyqa(assistant, mode)]
+    offsets = Offsets(assistant)
+    systems: list[System] = [Policyqa(offsets, mode)]
     if baselines:
         systems += [RetrieverOnly(assistant.retriever, clause_texts, "dense"),
                     RetrieverOnly(assistant.retriever, clause_texts, "bm25"), NaiveRag(settings)]
-    results = tuple(evaluate_system(s, items, k, clause_texts, progress) for s in systems)
+    results = tuple(evaluate_system(s, items, k, clause_texts, progress, offsets if i == 0 else None)
+                    for i, s in enumerate(systems))
     modes = Counter(q.outcome.mode for q in results[0].questions)
     meta = {
         "gold": _display(gold_path), "gold_sha256": _sha(gold_path), "split": split_name(gold_path),

@@ -96,6 +96,31 @@ def test_openapi_schema_and_the_mounted_ui(live_url: str) -> None:
     assert page.status_code == 200 and "gradio" in page.text.lower()
 
 
+def test_openapi_documents_offsets_and_dropped_sentences(live_url: str) -> None:
+    """Both answer routes document each citation's start/end and the LLM mode's dropped citations and sentences."""
+    schema = httpx.get(f"{live_url}/openapi.json", timeout=30).json()
+    models = schema["components"]["schemas"]
+
+    def body(path: str) -> dict[str, Any]:
+        ref = schema["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        return models[ref.rsplit("/", 1)[1]]
+
+    def ref(field: dict[str, Any]) -> dict[str, Any]:
+        return models[(field.get("items") or field)["$ref"].rsplit("/", 1)[1]]
+
+    answer, chat = body("/api/ask"), body("/v1/chat/completions")
+    assert ref(chat["properties"]["policyqa"]) == answer
+    for citation in (ref(answer["properties"]["citations"]), ref(chat["properties"]["citations"])):
+        for name in ("start", "end"):
+            assert citation["properties"][name]["type"] == "integer" and name in citation["required"]
+            assert "text[start:end] == quote" in citation["properties"][name]["description"]
+    assert answer["properties"]["dropped_citations"]["items"]["type"] == "string"
+    dropped = answer["properties"]["dropped_sentences"]
+    assert "not shown" in dropped["description"]
+    assert set(ref(dropped)["properties"]) == {"sentence", "reason"}
+    assert "start/end" in chat["properties"]["citations"]["description"]
+
+
 def test_feedback_is_stored_and_checked(live_url: str, api_settings: Settings) -> None:
     from ui.feedback import FeedbackDB
 

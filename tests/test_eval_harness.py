@@ -114,6 +114,16 @@ def test_report_numbers_are_in_range(small_run: SmallRun) -> None:
     assert tags["injection"]["refusal_accuracy"] == 1.0 and tags["numeric"]["n"] == 1
 
 
+def test_policyqa_rows_give_each_quote_with_its_offsets_in_the_document(small_run: SmallRun) -> None:
+    seed = (ROOT / "corpus" / "sanmen-opinion-2023-draft.txt").read_text(encoding="utf-8")
+    rows = small_run.report["systems"]["policyqa"]["questions"]
+    assert sum(len(row["quotes"]) for row in rows) >= 5
+    for row in rows:
+        assert len(row["offsets"]) == len(row["quotes"]) == len(row["cited"]), row["id"]
+        for quote, (start, end) in zip(row["quotes"], row["offsets"], strict=True):
+            assert seed[start:end] == quote, (row["id"], start, end)
+
+
 def test_baselines_never_refuse_and_cite_real_clauses(small_run: SmallRun) -> None:
     from index.build import load_corpus
     from index.settings import Settings

@@ -124,6 +124,7 @@ def test_question_shows_citation_card_that_opens_in_the_browser(page: Any, urls:
     detail = page.locator("#pqa-detail .pqa-clause-view")
     detail.wait_for()
     assert "【一(二)-4】" in detail.inner_text()
+    assert detail.locator("mark").all_inner_texts() == card.locator("mark").all_inner_texts()  # the cited span
     assert page.get_by_role("tab", name="条文查阅").get_attribute("aria-selected") == "true"
     shot(page, "browse-opened-from-chat")
 

@@ -15,11 +15,14 @@ from index.settings import Settings
 from rag.lexicon import load_lexicon
 from rag.models import Answer, Citation, Related
 from rag.retrieve import IndexView
+from rag.verify import Line, lines_of
+from tests.conftest import SEED
 from ui.clauses import ClauseBrowser, search_fold, tree_html
 from ui.format import (
     answer_html,
     citation_line,
     citation_ref,
+    cited_spans,
     copy_text,
     esc,
     highlight_html,
@@ -200,3 +203,51 @@ def test_clause_view_has_path_and_copyable_citation(browser: ClauseBrowser) -> N
     assert "二、主要举措" in html and "(七)全面深化标准化改革创新" in html
     assert "依据《关于贯彻落实国家标准化发展纲要的实施意见(征求意见稿)》二、(七)2" in html
     assert ZH["not_found"] in browser.show("sanmen:九(九)9", ZH)
+
+
+# ---------------------------------------------------------------- the cited span, not the first equal words
+
+GOAL_KEY = "sanmen:一(二)"  # its opening and closing paragraphs both begin a sentence with 到2025年
+GOAL = "到2025年"
+
+
+def _goal(browser: ClauseBrowser, opening: bool) -> tuple[Citation, str, tuple[Line, ...]]:
+    """A citation of 到2025年 in 一(二) by its document offsets: the opening paragraph's or the closing one's."""
+    seed = SEED.read_text(encoding="utf-8")
+    start = seed.index(GOAL + (",支撑高质量发展" if opening else ",具有三门特色"))
+    view = browser.view
+    chunks = view.by_clause[GOAL_KEY]
+    citation = Citation("sanmen", "一(二)", chunks[0].label, GOAL, start, start + len(GOAL))
+    return citation, view.clause_text(GOAL_KEY), lines_of((c.text, c.spans) for c in chunks)
+
+
+def test_card_marks_only_the_cited_one_of_two_equal_quotes(browser: ClauseBrowser) -> None:
+    citation, text, lines = _goal(browser, opening=False)
+    assert text.count(GOAL) == 2
+    [(start, end)] = cited_spans(citation, text, lines)
+    assert text[start:end] == GOAL and start == text.rindex(GOAL)
+    html = answer_html(_answer(citations=(citation,)), strings=ZH, titles=TITLES, clause_texts={GOAL_KEY: text},
+                       clause_lines={GOAL_KEY: lines})
+    assert html.count("<mark>") == 1 and f"<mark>{GOAL}</mark>,具有三门特色" in html
+    assert f'href="{open_href("sanmen", "一(二)", span=(citation.start, citation.end))}"' in html
+    first, _, _ = _goal(browser, opening=True)
+    assert cited_spans(first, text, lines) == [(text.index(GOAL), text.index(GOAL) + len(GOAL))]
+
+
+def test_card_without_usable_offsets_falls_back_to_the_quote_text(browser: ClauseBrowser) -> None:
+    citation, text, lines = _goal(browser, opening=False)
+    first = [(text.index(GOAL), text.index(GOAL) + len(GOAL))]
+    assert cited_spans(Citation("sanmen", "一(二)", "", GOAL), text, lines) == first  # no offsets (-1)
+    assert cited_spans(citation, text, ()) == first  # no line offsets (an index built before spans)
+    shifted = Citation("sanmen", "一(二)", "", GOAL, citation.start + 1, citation.end + 1)
+    assert cited_spans(shifted, text, lines) == first  # offsets whose text is not the quote are not trusted
+
+
+def test_browser_opened_from_a_card_marks_exactly_the_cited_span(browser: ClauseBrowser) -> None:
+    citation, _text, _lines = _goal(browser, opening=False)
+    html = browser.show(f"{GOAL_KEY}@{citation.start}-{citation.end}", ZH)
+    assert html.count("<mark>") == 1 and f"<mark>{GOAL}</mark>,具有三门特色" in html
+    assert "依据《关于贯彻落实国家标准化发展纲要的实施意见(征求意见稿)》一、(二)" in html
+    for junk in ("@x-y", "@5-3", "@0-99999999", f"@{citation.start}"):  # unusable offsets: the clause, unmarked
+        shown = browser.show(GOAL_KEY + junk, ZH)
+        assert "<mark>" not in shown and "pqa-clause-view" in shown

@@ -33,6 +33,7 @@ from ui.api_service import (
     AnswerOut,
     ApiError,
     AskRequest,
+    ChatCompletionOut,
     FeedbackRequest,
     Service,
     answer_dict,
@@ -184,6 +185,7 @@ def build_api(settings: Settings, assistant: Assistant, *, gate: AnswerGate | No
         return response
 
     add_openai_routes(api, svc)
+    _document_chat_completion(api)
     add_faq_routes(api, settings, assistant, admin)
 
     @api.api_route("/api/{rest:path}", methods=_METHODS, include_in_schema=False)
@@ -193,3 +195,30 @@ def build_api(settings: Settings, assistant: Assistant, *, gate: AnswerGate | No
         raise ApiError(404, "not_found", "no such API endpoint; see /docs")
 
     return api
+
+
+def _document_chat_completion(api: FastAPI) -> None:
+    """/openapi.json describes the 200 body of /v1/chat/completions (ChatCompletionOut: `citations` with
+    start/end, `policyqa` with dropped_sentences). ui/api_openai.py registers that route without a response
+    model, so its schema is added when the OpenAPI document is first generated."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        schema = generate()
+        ref = "#/components/schemas/{model}"
+        body = ChatCompletionOut.model_json_schema(ref_template=ref, mode="serialization")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in body.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components["ChatCompletionOut"] = body
+        post = schema.get("paths", {}).get("/v1/chat/completions", {}).get("post")
+        if post is not None:
+            post.setdefault("responses", {})["200"] = {
+                "description": "a chat.completion, or with `stream: true` SSE chunks (the last one carries "
+                               "`citations` and `policyqa`)",
+                "content": {"application/json": {"schema": {"$ref": ref.format(model="ChatCompletionOut")}}}}
+        return schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

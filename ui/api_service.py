@@ -72,11 +72,24 @@ class AskRequest(BaseModel):
                                                 "(征求意见稿) worded each cited clause that changed")
 
 
+OFFSETS = ("character offset of `quote` in the document's text file as stored in corpus/ (the file whose "
+           "sha256 the catalog records, as decoded text): text[start:end] == quote")
+
+
 class CitationOut(BaseModel):
     doc_id: str
     clause_id: str
     label: str
-    quote: str
+    quote: str = Field(description="the document's own words: one contiguous span of its text (a clause "
+                                   "interrupted by sub-items is cited once per piece, never as a joined string)")
+    start: int = Field(description=f"where the quote begins: {OFFSETS}")
+    end: int = Field(description=f"where the quote ends (exclusive): {OFFSETS}")
+
+
+class DroppedOut(BaseModel):
+    sentence: str = Field(description="a sentence of the model's answer that was not shown")
+    reason: str = Field(description="why, e.g. 'no valid citation (二(九)9: unknown clause); unsupported amount "
+                                    "100万元'")
 
 
 class AnswerOut(BaseModel):
@@ -87,11 +100,45 @@ class AnswerOut(BaseModel):
     answer: str
     refused: bool
     citations: list[CitationOut]
-    mode: str
+    mode: str = Field(description="extractive, faq, llm, or extractive-fallback (LLM mode fell back; see `reason`)")
     latency_ms: float
+    dropped_citations: list[str] = Field(default_factory=list, description=(
+        "LLM mode: citation markers removed from the model's answer, with why ('二(九)9: unknown clause', "
+        "'一(二)-4: quote not found'); empty for extractive answers, kept by a fallback"))
+    dropped_sentences: list[DroppedOut] = Field(default_factory=list, description=(
+        "LLM mode: sentences of the model's answer that were not shown (no valid citation, or a number, date, "
+        "organisation… the cited clauses do not state), each with its reason; empty for extractive answers, "
+        "kept by a fallback"))
     degraded: bool = False
     warning: str | None = Field(None, description="set when the answer came from BM25 alone")
     question_id: int | None = None
+
+
+class ChoiceMessageOut(BaseModel):
+    role: str
+    content: str = Field(description="the verified answer with its citation markers (【二(七)2】)")
+
+
+class ChoiceOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    index: int
+    message: ChoiceMessageOut
+    finish_reason: str
+
+
+class ChatCompletionOut(BaseModel):
+    """OpenAI's chat.completion, plus the answer's citations (as in /api/ask) and the whole answer."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[ChoiceOut]
+    usage: dict[str, int] = Field(description="characters, not tokens (no token-priced model behind it)")
+    citations: list[CitationOut] = Field(description="the clauses cited, each with its quote and start/end offsets; "
+                                                     "a streamed reply carries them in its last chunk")
+    policyqa: AnswerOut = Field(description="the answer as /api/ask returns it (dropped_sentences, mode, …)")
 
 
 class FeedbackRequest(BaseModel):

@@ -22,6 +22,7 @@ import gradio as gr
 from index.settings import Settings
 from rag.chain import Assistant
 from rag.models import Answer
+from rag.verify import lines_of
 from ui.api_service import MAX_HISTORY_TURNS
 from ui.feedback import FeedbackDB
 from ui.format import answer_html, note_html, partial_html, question_html
@@ -139,8 +140,10 @@ class ChatHandlers:
         view = self.bot.retriever.view()
         keys = {f"{c.doc_id}:{c.clause_id}" for c in answer.citations}
         titles = {d: doc.citation_title for d, doc in self.bot.documents.items()}
+        lines = {k: lines_of((c.text, c.spans) for c in view.by_clause.get(k, [])) for k in keys}
         return answer_html(answer, strings=STRINGS.get(lang, STRINGS["zh"]), titles=titles,
-                           clause_texts={k: view.clause_text(k) for k in keys}, notes=self.notes.notes(keys, lang))
+                           clause_texts={k: view.clause_text(k) for k in keys}, notes=self.notes.notes(keys, lang),
+                           clause_lines=lines)
 
     def rerender(self, chat: ChatSession, lang: str) -> list[dict[str, Any]]:
         """After a language switch, earlier answers are drawn again with the new labels."""

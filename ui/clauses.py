@@ -5,12 +5,14 @@ Works on the retriever's in-memory view (no I/O per lookup), so each lookup take
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
 from index.models import Chunk, Document
 from rag.normalize import normalize
+from rag.verify import clause_span, lines_of
 from ui.format import Span, citation_line, copy_box, esc, highlight_html, interp_html, keyword_spans, open_href
 
 
@@ -120,8 +122,18 @@ class ClauseBrowser:
                 f'{copy_box(cite, s["copy_cite"])}</div>')
 
     def show(self, key: str, s: Mapping[str, str]) -> str:
-        """A clause by its key (“sanmen:二(七)2”), as opened from a citation card or the tree."""
-        return self.clause_html(key.strip(), s)
+        """A clause by its key (“sanmen:二(七)2”), as opened from a citation card or the tree; a card's
+        link adds the citation's document offsets (“sanmen:二(七)2@4845-4889”), which are marked."""
+        key, _, at = key.strip().partition("@")
+        return self.clause_html(key, s, self.cited(key, at))
+
+    def cited(self, key: str, at: str) -> list[Span]:
+        """The clause-text span of document offsets “start-end”, when they lie inside the clause."""
+        if not (m := re.fullmatch(r"(\d{1,9})-(\d{1,9})", at)):
+            return []
+        lines = lines_of((c.text, c.spans) for c in self.view.by_clause.get(key, []))
+        span = clause_span(int(m[1]), int(m[2]), lines)
+        return [span] if span else []
 
     def resolve(self, text: str) -> list[str]:
         """Clause keys a typed reference names: a key, a bare clause id, or any form parse_clause_ref reads."""

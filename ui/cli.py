@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from index.settings import Settings
 from ui.office_cmd import corpus_add, corpus_preview, corpus_remove, explain_command, interpret_command
 from ui.targets_cmd import targets_command
+
+if TYPE_CHECKING:
+    from rag.verify import Source
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="三门县标准化政策问答 (policyqa)")
 corpus_app = typer.Typer(no_args_is_help=True, help="List, preview, add or remove corpus documents.")
@@ -190,6 +193,47 @@ def corpus_list() -> None:
         state = d.path if d.has_text else "(metadata only)"
         old = f"  supersedes {d.supersedes}" if d.supersedes else ""
         print(f"{d.doc_id:20} {d.citation_title}  [{d.status}]  {d.issuer}  {state}{old}")
+
+
+@app.command()
+def verify(
+    answers: Annotated[str, typer.Argument(
+        metavar="FILE.jsonl",
+        help="saved answers, one JSON object a line: `ask --json` output, /api/ask or /v1/chat/completions "
+             "bodies; - reads stdin")],
+) -> None:
+    """Check saved answers against the corpus: each quote is text[start:end] of its document, inside its clause."""
+    from rag.verify import InputError, read_answers, render
+    from rag.verify import verify as check
+
+    try:
+        raw = sys.stdin.buffer.read() if answers == "-" else Path(answers).read_bytes()
+        found = read_answers(raw.decode("utf-8-sig"))
+    except OSError as exc:
+        raise _fail(ValueError(f"{answers}: cannot read ({exc.strerror or exc})"), 2) from exc
+    except UnicodeDecodeError as exc:
+        raise _fail(ValueError(f"{answers}: not UTF-8 text (byte {exc.start})"), 2) from exc
+    except InputError as exc:
+        raise _fail(ValueError(f"{answers}: {exc}"), 2) from exc
+    report = check(found, _sources(_settings().corpus_dir))
+    print("\n".join(render(report)), flush=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _sources(corpus_dir: Path) -> dict[str, Source | None]:
+    """Every catalog entry as the index reads it (catalog loader, then the parser); None for metadata only."""
+    from index.catalog import CorpusError, load_catalog, read_text
+    from index.parse import parse_document
+    from rag.verify import Source
+
+    try:
+        docs = load_catalog(corpus_dir)
+        texts = {d.doc_id: read_text(corpus_dir, d) for d in docs if d.has_text}
+    except CorpusError as exc:
+        raise _fail(exc, 2) from exc
+    return {d.doc_id: Source.of(texts[d.doc_id], parse_document(d.doc_id, texts[d.doc_id]))
+            if d.doc_id in texts else None for d in docs}
 
 
 @app.command()

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote as urlquote
 
 from rag.models import Answer, Citation, Related
+from rag.verify import Line, clause_span
 
 Span = tuple[int, int]
 _CN_NUM = "一二三四五六七八九十"
@@ -63,9 +64,11 @@ def copy_text(answer: Answer, titles: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def open_href(doc_id: str, clause_id: str) -> str:
-    """The in-page link the app's click handler turns into “open in 条文查阅” (sanitisers keep href)."""
-    return "#pqa-open=" + urlquote(f"{doc_id}:{clause_id}", safe="")
+def open_href(doc_id: str, clause_id: str, *, span: tuple[int, int] | None = None) -> str:
+    """The in-page link the app's click handler turns into “open in 条文查阅” (sanitisers keep href);
+    `span`, a citation's start/end in the document, rides along as `@start-end` so 条文查阅 marks it."""
+    at = f"@{span[0]}-{span[1]}" if span else ""
+    return "#pqa-open=" + urlquote(f"{doc_id}:{clause_id}{at}", safe="")
 
 
 # ---------------------------------------------------------------- highlight spans
@@ -95,6 +98,15 @@ def quote_spans(text: str, quote: str) -> list[Span]:
         if len(piece) >= 2 and (at := text.find(piece)) >= 0:
             spans.append((at, at + len(piece)))
     return merge_spans(spans)
+
+
+def cited_spans(c: Citation, clause_text: str, lines: Sequence[Line] = ()) -> list[Span]:
+    """Where the citation lies in its clause's text: exactly its [start, end) when the offsets map into
+    the clause and the text there is the quote (so the cited one of two equal phrases is marked), else
+    wherever the quote's words occur (`quote_spans`: a citation without offsets, an older index)."""
+    if c.start >= 0 and (span := clause_span(c.start, c.end, lines)) and clause_text[span[0]:span[1]] == c.quote:
+        return [span]
+    return quote_spans(clause_text, c.quote)
 
 
 def default_fold(ch: str) -> str:
@@ -163,16 +175,20 @@ def interp_html(text: str, label: str) -> str:
     return f'<div class="pqa-interp"><span class="pqa-interp-label">{esc(label)}</span> {esc(text)}</div>'
 
 
-def citation_card(c: Citation, clause_text: str, title: str, s: Mapping[str, str], note: str = "") -> str:
-    """Label, clause id, the clause with the quote marked, its reviewed 解读 (if any), the link into 条文查阅."""
-    spans = quote_spans(clause_text, c.quote) if clause_text else []
+def citation_card(c: Citation, clause_text: str, title: str, s: Mapping[str, str], note: str = "",
+                  lines: Sequence[Line] = ()) -> str:
+    """Label, clause id, the clause with the quote marked, its reviewed 解读 (if any), the link into 条文查阅.
+
+    `lines` map document offsets into `clause_text` (rag.verify.lines_of the clause's chunks)."""
+    spans = cited_spans(c, clause_text, lines) if clause_text else []
+    located = (c.start, c.end) if c.start >= 0 and c.end > c.start else None
     body = highlight_html(clause_text, spans) if spans else \
         f'<span class="pqa-note">{esc(s["quote_missing"])}</span><br><mark>{esc(c.quote)}</mark>'
     extra = interp_html(note, s["interp_label"]) if note else ""
     return (f'<div class="pqa-card"><div class="pqa-card-head"><span class="pqa-label">{esc(c.label)}</span>'
             f'<span class="pqa-id">【{esc(c.clause_id)}】</span></div>'
             f'<div class="pqa-doc">{esc(title)}</div><div class="pqa-clause">{body}</div>{extra}'
-            f'<a class="pqa-open" href="{open_href(c.doc_id, c.clause_id)}">{esc(s["open"])} ›</a></div>')
+            f'<a class="pqa-open" href="{open_href(c.doc_id, c.clause_id, span=located)}">{esc(s["open"])} ›</a></div>')
 
 
 def earlier_versions(answer: Answer) -> list[dict[str, str]]:
@@ -212,13 +228,15 @@ def meta_html(answer: Answer, s: Mapping[str, str]) -> str:
 
 
 def answer_html(answer: Answer, *, strings: Mapping[str, str], titles: Mapping[str, str],
-                clause_texts: Mapping[str, str], notes: Mapping[str, str] | None = None) -> str:
+                clause_texts: Mapping[str, str], notes: Mapping[str, str] | None = None,
+                clause_lines: Mapping[str, Sequence[Line]] | None = None) -> str:
     """The chat reply: answer text, mode line, citation cards (with reviewed 解读 from `notes`, by clause key,
-    once per clause), earlier versions' wording, or 你可能想看, and the copy button.
+    once per clause; each citation's span marked through `clause_lines`, by clause key), earlier versions'
+    wording, or 你可能想看, and the copy button.
 
     One HTML block without blank lines, so the chat's Markdown renderer passes it through whole.
     """
-    notes = notes or {}
+    notes, lines = notes or {}, clause_lines or {}
     noted: set[str] = set()
 
     def note(c: Citation) -> str:
@@ -233,8 +251,8 @@ def answer_html(answer: Answer, *, strings: Mapping[str, str], titles: Mapping[s
              meta_html(answer, strings)]
     if answer.citations:
         parts.append(f'<div class="pqa-cards-title">{esc(strings["cited"])}</div><div class="pqa-cards">')
-        parts += [citation_card(c, clause_texts.get(f"{c.doc_id}:{c.clause_id}", ""),
-                                titles.get(c.doc_id, c.doc_id), strings, note(c)) for c in answer.citations]
+        parts += [citation_card(c, clause_texts.get(c.clause_key, ""), titles.get(c.doc_id, c.doc_id), strings,
+                                note(c), lines.get(c.clause_key, ())) for c in answer.citations]
         parts.append("</div>")
         parts.append(earlier_html(earlier_versions(answer), strings))
     elif answer.related:
