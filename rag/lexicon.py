@@ -163,6 +163,7 @@ def _places(directory: Path, rules: dict[str, Any]) -> dict[str, Place]:
     suffixes = sorted(rules.get("suffixes", []), key=len, reverse=True)
     short_levels = set(rules.get("short_form_levels", []))
     never = set(rules.get("not_places", []))
+    home = str(rules.get("home_province", ""))
     path = directory / "places.tsv"
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -176,7 +177,7 @@ def _places(directory: Path, rules: dict[str, Any]) -> dict[str, Place]:
         place = Place(name, level, province, city)
         table.setdefault(name, place)
         short = next((name[: -len(s)] for s in suffixes if name.endswith(s) and len(name) - len(s) >= 2), "")
-        in_province = level == "county" and "county-in-province" in short_levels and province == "浙江省"
+        in_province = level == "county" and "county-in-province" in short_levels and province == home
         if short and short not in never and (level in short_levels or in_province):
             table.setdefault(short, place)
     return table

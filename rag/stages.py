@@ -42,7 +42,7 @@ class CatalogStage:
             return a.refuse(query, "cited_document_missing",
                             compose.missing_text(cited.documents, title, lexicon, query.lang), related)
         if lexicon.targets_question.search(question.lower()):
-            text, citations = answer_targets(extract_targets(view.chunks, lexicon.target))
+            text, citations = answer_targets(extract_targets(view.chunks, lexicon.target), lexicon.texts[query.lang])
             if citations:
                 return Answer(query.raw, text, False, citations, "extractive", standalone_question=question,
                               reason="targets")

@@ -14,7 +14,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -137,18 +137,20 @@ def targets_json(targets: Sequence[Target]) -> str:
     return json.dumps([t.to_dict() | {"target": t.target} for t in targets], ensure_ascii=False, indent=2)
 
 
-def answer_targets(targets: Sequence[Target]) -> tuple[str, tuple[Citation, ...]]:
+def answer_targets(targets: Sequence[Target], texts: Mapping[str, str]) -> tuple[str, tuple[Citation, ...]]:
     """“到2025年有哪些量化指标?”: every target, numbered, each with its 【clause】, and one citation per clause.
 
-    Each citation's quote is the clause's verbatim span from its first target to its last.
+    Each citation's quote is the clause's verbatim span from its first target to its last; the sentences
+    around the table are `texts` (corpus/language/texts.toml, targets_*).
     """
     if not targets:
-        return "文件未规定量化指标。", ()
+        return texts["targets_none"], ()
     years = sorted({t.year for t in targets if t.year})
-    head = f"到{'、'.join(map(str, years))}年" if years else "文件"
-    lines = [f"{head}的量化指标共{len(targets)}项:"]
+    head = texts["targets_head_years"].format(years="、".join(map(str, years))) if years else \
+        texts["targets_head_plain"]
+    lines = [texts["targets_head"].format(head=head, count=len(targets))]
     for i, t in enumerate(targets, 1):
-        year = "" if t.year or not years else "(未注明年份)"
+        year = "" if t.year or not years else texts["targets_no_year"]
         lines.append(f"{i}. {t.indicator}:{t.target}{year}【{t.clause_id}】")
     citations: dict[str, Citation] = {}
     for t in targets:

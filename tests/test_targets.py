@@ -40,6 +40,7 @@ def chunks() -> list[Chunk]:
 
 
 PATTERN = load_lexicon(Settings().lexicon_dir).target  # corpus/language/patterns.toml [targets]
+TEXTS = load_lexicon(Settings().lexicon_dir).texts["zh"]  # texts.toml targets_*
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_table_csv_and_json(targets: list[Target]) -> None:
 
 def test_answer_lists_every_target_with_one_verbatim_citation_per_clause(
         chunks: list[Chunk], targets: list[Target]) -> None:
-    text, citations = answer_targets(targets)
+    text, citations = answer_targets(targets, TEXTS)
     assert text.startswith("到2025年的量化指标共11项")
     for clause_id, _indicator, target in EXPECTED:
         assert target in text and f"【{clause_id}】" in text
@@ -110,7 +111,7 @@ def test_answer_lists_every_target_with_one_verbatim_citation_per_clause(
     for c in citations:
         assert c.quote in _clause_text(chunks, c.clause_id)
         assert all(t.quote in c.quote for t in targets if t.clause_id == c.clause_id)
-    assert answer_targets([]) == ("文件未规定量化指标。", ())
+    assert answer_targets([], TEXTS) == ("文件未规定量化指标。", ())
 
 
 def test_cli_command_prints_from_the_index(built_settings: Settings) -> None:

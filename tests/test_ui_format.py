@@ -251,3 +251,11 @@ def test_browser_opened_from_a_card_marks_exactly_the_cited_span(browser: Clause
     for junk in ("@x-y", "@5-3", "@0-99999999", f"@{citation.start}"):  # unusable offsets: the clause, unmarked
         shown = browser.show(GOAL_KEY + junk, ZH)
         assert "<mark>" not in shown and "pqa-clause-view" in shown
+
+
+def test_a_quote_only_partly_in_the_clause_is_shown_whole_as_not_located() -> None:
+    from ui.format import quote_spans
+
+    assert quote_spans("甲乙丙。丁戊己。", "丁戊己。甲乙丙。") == []  # out of order: not this clause's sentences
+    assert quote_spans("a![x](u)b", "![x](u)![x](u)") == []  # the second copy is nowhere
+    assert quote_spans("甲乙丙。其他。丁戊己。", "甲乙丙。丁戊己。") == [(0, 4), (7, 11)]

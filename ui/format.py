@@ -86,17 +86,24 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
 
 
 def quote_spans(text: str, quote: str) -> list[Span]:
-    """Where a citation's quote sits in its clause: exactly, else sentence by sentence; [] if nowhere."""
+    """Where a citation's quote sits in its clause: exactly, else sentence by sentence in order; [] unless
+    every sentence of the quote is found (then the card shows the whole quote as not located, never a part
+    of it highlighted as if it were all)."""
     quote = quote.strip()
     if not quote:
         return []
     if (at := text.find(quote)) >= 0:
         return [(at, at + len(quote))]
     spans: list[Span] = []
+    pos = 0
     for piece in re.findall(r"[^。;!?…]+[。;!?]?", quote):
         piece = piece.strip(" .")
-        if len(piece) >= 2 and (at := text.find(piece)) >= 0:
-            spans.append((at, at + len(piece)))
+        if len(piece) < 2:
+            continue
+        if (at := text.find(piece, pos)) < 0:
+            return []
+        spans.append((at, at + len(piece)))
+        pos = at + len(piece)
     return merge_spans(spans)
 
 
