@@ -77,6 +77,8 @@ def split_name(path: Path) -> str:
     return {"gold.jsonl": "development split (weights are fitted on it)",
             "gold_blind_dev.jsonl": "blind colloquial set, development half (weights are fitted on it)",
             "gold_blind_dev2.jsonl": "blind development set of near misses and out-of-scope questions (fitted on)",
+            "gold_blind_dev3.jsonl": "third blind development set, callers' and enterprises' words (fitted on; "
+                                     "scored once before, eval/reports/blind-dev3-unseen)",
             "gold_test.jsonl": "held-out test split (never used for tuning)",
             "gold_blind_test.jsonl": "blind colloquial set, test half (never used for tuning)"}.get(
         path.name, "custom gold file")

@@ -14,6 +14,7 @@ import gradio as gr
 from index.models import Chunk
 from index.settings import Settings
 from rag.chain import Assistant
+from rag.lexicon import Lexicon
 from ui.assets import DOWNLOAD_JS
 from ui.clauses import ClauseBrowser
 from ui.compare import compare, compare_html, sides, version_pair
@@ -48,13 +49,13 @@ def too_long(text: str, limit: int, lg: str) -> str | None:
     return f'<div class="pqa-empty">{esc(t(lg, "search_too_long").format(n=len(text.strip()), limit=limit))}</div>'
 
 
-def target_rows(chunks: list[Chunk], primary_doc: str) -> tuple[list[list[Any]], str] | None:
+def target_rows(chunks: list[Chunk], primary_doc: str, lexicon: Lexicon) -> tuple[list[list[Any]], str] | None:
     """(table rows, CSV text) from rag.targets, or None where that module is not installed."""
     try:
         from rag.targets import extract_targets, targets_csv
     except ImportError:
         return None
-    targets = extract_targets(chunks)
+    targets = extract_targets(chunks, lexicon.target)
     table = [[x.indicator, x.target, x.year or "", x.clause_id if x.doc_id == primary_doc else
               f"{x.doc_id}:{x.clause_id}"] for x in targets]
     return table, targets_csv(targets)
@@ -115,13 +116,13 @@ def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Ra
         return too_long(query, limit, lg) or browser.search(query, STRINGS[lg])
 
     def load_targets(lg: str) -> tuple[Any, ...]:
-        rows = target_rows(browser.view.chunks, settings.primary_doc)
+        rows = target_rows(browser.view.chunks, settings.primary_doc, bot.lexicon)
         if rows is None:
             return t(lg, "targets_missing"), [], gr.update(visible=False)
         return "", rows[0], gr.update(visible=bool(rows[0]))
 
     def export_targets() -> str:
-        rows = target_rows(browser.view.chunks, settings.primary_doc)
+        rows = target_rows(browser.view.chunks, settings.primary_doc, bot.lexicon)
         return exports.issue("targets.csv", rows[1]) if rows else ""
 
     def with_text() -> list[str]:
