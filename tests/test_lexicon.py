@@ -55,6 +55,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("冲锋衣示范产业链的牵头企业是哪家", "company"), ("现在到底哪个已经落户三门了", "status"),
     ("去年实际平均用了多少个月", "status"), ("专利标准融合发展企业现在评了哪几家", "status"),
     ("Is there a subsidy for certification? How much?", "money"),
+    ("过了这个日期还能提交意见吗?", "late"), ("已经11月25号了 过了11月21日还收不收", "late"),
+    ("Are late comments accepted after the deadline?", "late"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -71,7 +73,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("联系人是谁?", "official"), ("企业标准总师要培育多少名?", "status"),
     ("我们企业已经有企业标准了,还能争创领跑者吗?", "status"), ("二维码公示在哪条?", "place"),
     ("标准化人才有啥政策", "procedure"), ("标准化工作怎么考核?", "procedure"),
-    ("Who is the contact person?", "official"),
+    ("Who is the contact person?", "official"), ("意见反馈截止到哪天?", "late"),
+    ("过了这个村还有标准化示范吗", "late"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -88,6 +91,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("percent", "比率达到70%以上", "提升技术标准的科技含量"),
     ("official", "领导小组组长由县长担任,组长:张三", "完善标准化议事协调机制"),
     ("status", "已建成示范基地3个", "建设农业标准化示范区"),
+    ("procedure", "申报条件:注册在本县的企业", "对符合条件的重要技术标准按规定给予奖励"),
+    ("late", "逾期不再受理", "请于2023年11月21日前反馈"),
 ])
 def test_detail_kinds_know_what_states_them(lex: Lexicon, kind: str, stated: str, not_stated: str) -> None:
     from rag.evidence import states
