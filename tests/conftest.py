@@ -152,9 +152,10 @@ def office_settings(built_settings: Settings, tmp_path: Path) -> Settings:
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    """One headless Chromium for every browser test of the run."""
+    """One headless Chromium per browser-test module: Playwright's sync API holds an event loop while it
+    runs, so it must be closed before later modules call `asyncio.run` (a session-wide browser breaks them)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it (.ci/run)
         pytest.skip("Debian chromium is not installed (apt-get install chromium fonts-wqy-zenhei)")

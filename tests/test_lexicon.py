@@ -74,6 +74,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("我们企业已经有企业标准了,还能争创领跑者吗?", "status"), ("二维码公示在哪条?", "place"),
     ("标准化人才有啥政策", "procedure"), ("标准化工作怎么考核?", "procedure"),
     ("Who is the contact person?", "official"), ("意见反馈截止到哪天?", "late"),
+    ("“领跑者”出现在哪一条?", "status"), ("RCEP体现在哪几个地方?", "status"),
     ("过了这个村还有标准化示范吗", "late"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
