@@ -154,6 +154,7 @@ class FakeBot:
         self.calls: list[tuple[str, object]] = []
         self.documents: dict[str, object] = {}
         self.retriever = self
+        self.by_clause: dict[str, list[object]] = {}  # no chunks: the card falls back to finding the quote
 
     def view(self) -> FakeBot:
         return self
