@@ -153,7 +153,7 @@ def _scale_md(sc: dict[str, Any]) -> list[str]:
            + ", ".join(f"batch {b}: {r:.1f}/s" for b, r in tp["chunks_per_s"].items())
            + f" → best batch {tp['best_batch']} ({tp['best_chunks_per_s']:.1f} chunks/s).", "",
            "| chunks | Chroma | build s (vectors given) | + embedding (projected) s | no-change rebuild s "
-           "| view build s (MiB) | search p50 / p95 ms | answer p50 / p95 ms | BM25 mean ms | Chroma mean ms "
+           "| view open s (MiB) | search p50 / p95 ms | answer p50 / p95 ms | BM25 mean ms | Chroma mean ms "
            "| catalog mean ms |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in sc["sizes"]:
@@ -180,7 +180,32 @@ def _scale_md(sc: dict[str, Any]) -> list[str]:
             f"{last['bytes_of_text'] / 1e6:.1f} MB of chunk text; reading the whole collection takes "
             f"{last['read_all_chunks_seconds']:.2f} s and happens once per index generation. "
             f"Vector sources: {sc['vector_sources']}.", ""]
-    return out
+    return out + replica_md(sc)
+
+
+def replica_md(sc: dict[str, Any]) -> list[str]:
+    """Replica cold start per size, with and without the lexical artifact (eval/bench_replica.py)."""
+    rows = [(r[k], k) for r in sc["sizes"] for k in ("server", "embedded")
+            if (r.get(k) or {}).get("replica_cold_start")]
+    if not rows:
+        return []
+    loads = ", ".join(f"{r['chunks']} {k} {r['replica_cold_start'].get('load_before', math.nan):.1f}→"
+                      f"{r['replica_cold_start'].get('load_after', math.nan):.1f}" for r, k in rows)
+    out = ["### Replica cold start", "",
+           "A replica that did not build the index: `policyqa serve` (ui.server) spawned → first answer of "
+           "`POST /api/ask`. With the artifact it reads the generation's chunks and fitted BM25, idf, boilerplate "
+           "and rare-term text from Chroma (index/lexical_cache.py); without it (removed for the run) it reads the "
+           "chunks and tokenises every one itself. On the Chroma server the replica has an empty data dir of its "
+           "own, as on another machine. Target: ≤ 8 s at 20000 chunks with the artifact. Load average during the "
+           f"runs (before→after): {loads}, on {rows[0][0]['replica_cold_start'].get('cpus', '?')} CPUs.", "",
+           "| chunks | Chroma | lexical artifact | process start → first answer s | of which opening the index s "
+           "| opened by |", "|---|---|---|---|---|---|"]
+    for r, kind in rows:
+        for variant in ("with", "without"):
+            cold = r["replica_cold_start"][variant]
+            out.append(f"| {r['chunks']} | {kind} | {variant} | {fmt(cold['seconds'], digits=2)} | "
+                       f"{fmt(cold['open_seconds'], digits=2)} | {', '.join(cold['lexical'])} |")
+    return [*out, ""]
 
 
 def plot(result: dict[str, Any], path: Path) -> None:

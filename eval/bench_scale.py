@@ -7,6 +7,9 @@ sentences (every synthetic sentence is a sentence of the opinion, embedded once 
 build) depends on how many vectors there are, not on which; embedding throughput is measured on a
 sample of real chunks and the full embedding cost is projected from it. The real corpus's own
 chunks and every query are embedded for real.
+
+At every size, a replica's cold start is measured with and without the generation's lexical
+artifact (eval/bench_replica.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from eval.bench_cold import tree_memory
+from eval.bench_replica import replica_cold_starts
 from eval.bench_timing import chroma_detail, measure_answers, measure_search
 from eval.gold import GoldItem
 from eval.procs import chroma_server
@@ -137,7 +141,8 @@ def composed_fidelity(inner: PolicyEmbeddings, composed: ComposedEmbeddings, tex
     return float(np.mean(np.sum(real * made, axis=1) / (np.linalg.norm(real, axis=1) * np.linalg.norm(made, axis=1))))
 
 
-def _one(settings: Settings, embeddings: ComposedEmbeddings, items: Sequence[GoldItem], reps: int) -> dict[str, Any]:
+def _one(settings: Settings, embeddings: ComposedEmbeddings, items: Sequence[GoldItem], reps: int,
+         cold: bool = False) -> dict[str, Any]:
     """Build the index, open it (the view build) and query it: one size on one Chroma."""
     from rag.chain import Assistant
 
@@ -157,7 +162,10 @@ def _one(settings: Settings, embeddings: ComposedEmbeddings, items: Sequence[Gol
     assistant.retriever.view()
     view = time.perf_counter() - started
     view_mib = tree_memory(os.getpid())["rss_mib"] - rss_before
-    return {"chunks": report.chunks, "build_seconds": build, "nochange_rebuild_seconds": nochange,
+    replica = replica_cold_starts(settings, settings.data_dir.parent / f"{settings.data_dir.name}-replicas",
+                                  reps) if cold else None
+    return {"chunks": report.chunks, "lexical": report.lexical, "replica_cold_start": replica,
+            "build_seconds": build, "nochange_rebuild_seconds": nochange,
             "rebuild_changed": rebuild.changed, "read_all_chunks_seconds": read,
             "view_build_seconds": view, "view_rss_mib": view_mib,
             "bytes_of_text": sum(len(c.text.encode()) for c in chunks),
@@ -198,7 +206,7 @@ def scale_run(base: Settings, items: Sequence[GoldItem], sizes: Sequence[int], r
                 settings = base.model_copy(update={
                     "corpus_dir": corpus.corpus_dir, "data_dir": work / f"data-{kind}-{size}",
                     "chroma_url": url if kind == "server" else None, "collection_prefix": f"scale{size}"})
-                row[kind] = _one(settings, composed, items, reps)
+                row[kind] = _one(settings, composed, items, reps, cold=True)
                 cache.save()
             rate = result["throughput"]["best_chunks_per_s"]
             row["projected_embed_seconds"] = row["embedded"]["chunks"] / rate if rate else None
@@ -230,4 +238,3 @@ def growth(rows: Sequence[dict[str, Any]], kind: str) -> dict[str, Any]:
             "answer_p95": ratio(lo["answer"]["p95"]["median"], hi["answer"]["p95"]["median"]),
             "stage_mean_ms": {s: ratio(lo["answer"]["stages"][s]["mean_ms"], hi["answer"]["stages"][s]["mean_ms"])
                               for s in sorted(stages)}}
-

@@ -1,12 +1,15 @@
 """catalog → clauses → chunks → embeddings → a new Chroma collection, then an atomic switch.
 
 Incremental: chunks whose content hash is already stored (with the same embedder) reuse their
-vectors; a corpus with no change writes nothing at all.
+vectors; a corpus with no change writes nothing at all. Before the switch, the generation's lexical
+artifact (chunks, BM25, idf, boilerplate: index/lexical_cache.py) is stored beside it, so replicas
+open it without tokenising every chunk.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +25,7 @@ from index.parse import parse_document
 from index.settings import Settings
 from index.store import IndexMismatchError, NoIndexError, Store
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 WRITE_BATCH = 1000  # Chroma writes per add(); the embedding batch is Settings.embed_batch
 
@@ -109,21 +113,49 @@ def build_index(settings: Settings, *, embeddings: PolicyEmbeddings | None = Non
         if (name := _unchanged(store, embedder, chunks, keys)) is not None:
             if progress:
                 progress(len(chunks), len(chunks))
-            manifest.write(settings, value, {**summary, "collection": name})
+            lexical = _write_lexical(settings, store, name, docs, only_if_stale=True)
+            manifest.write(settings, value, {**summary, "collection": name, **_lexical_summary(lexical)})
             return BuildReport(**summary, embedded=0, reused=len(chunks),  # type: ignore[arg-type]
-                               seconds=time.perf_counter() - started, collection=name, changed=False)
+                               seconds=time.perf_counter() - started, collection=name, changed=False,
+                               lexical=lexical)
         reuse = _reusable(store, embedder)
         store.prune()  # collections left by a killed build
         name = store.create(embedder.model_id)
         embedded = _fill(store, name, embedder, chunks, reuse, settings.embed_batch, progress)
         keys_embedded = _fill_keys(store, name, embedder, keys, reuse, settings.embed_batch)
+        store.finish(name, embedder.model_id, chunks=len(chunks), seconds=time.perf_counter() - started)
+        lexical = _write_lexical(settings, store, name, docs)  # before the switch: readers find it at once
         seconds = time.perf_counter() - started
-        store.finish(name, embedder.model_id, chunks=len(chunks), seconds=seconds)
         store.activate(name)
         store.prune()
-        manifest.write(settings, value, {**summary, "collection": name})
+        manifest.write(settings, value, {**summary, "collection": name, **_lexical_summary(lexical)})
     return BuildReport(**summary, embedded=embedded, reused=len(chunks) - embedded,  # type: ignore[arg-type]
-                       seconds=seconds, collection=name, changed=True, keys_embedded=keys_embedded)
+                       seconds=seconds, collection=name, changed=True, keys_embedded=keys_embedded,
+                       lexical=lexical)
+
+
+def _write_lexical(settings: Settings, store: Store, name: str, docs: list[Document], *,
+                   only_if_stale: bool = False) -> str:
+    """Store generation `name`'s lexical artifact (tokens, BM25, idf, boilerplate: rag/lexical.py).
+
+    The fitting is the reader's own code, imported here, so there is one definition of it. A failure
+    is logged and costs readers a slower start (they fit it themselves), never the build.
+    """
+    from rag.lexical import catalog_names, write_artifact
+    from rag.lexicon import load_lexicon
+
+    try:
+        return write_artifact(store, name, load_lexicon(settings.lexicon_dir), catalog_names(docs),
+                              plain_layer=settings.plain_layer, only_if_stale=only_if_stale)
+    except Exception as exc:
+        log.warning("index %s: lexical artifact not written (%s: %s); readers will fit it", name,
+                    type(exc).__name__, exc)
+        return f"failed: {type(exc).__name__}: {exc}"
+
+
+def _lexical_summary(lexical: str) -> dict[str, str]:
+    """The manifest's record that the artifact is stored (without it, the next run is a real one)."""
+    return {"lexical": manifest.LEXICAL_FORMAT} if lexical in ("written", "current") else {}
 
 
 def _fill(store: Store, name: str, embedder: PolicyEmbeddings, chunks: list[Chunk],

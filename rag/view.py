@@ -1,27 +1,43 @@
 """One index generation held in memory: chunks, BM25 over chunks and over plain-language keys,
 the numbering (sections, items), boilerplate lines and the term statistics the chain needs.
 
-Built once per generation (never per query) from what the store holds; pure otherwise.
+Opened once per generation (never per query): `open` restores the chunks and the lexical state from
+the generation's artifact when it verifies against the collection (rag/lexical.py), else reads the
+chunks from the store and fits it; `build` always fits. Pure otherwise.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import re
-from collections import Counter
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import bm25s
 import numpy as np
 
-from index.chunk import split_sentences
+from index.lexical_cache import LexicalState
 from index.models import Chunk, Key
-from index.parse import CN_NUM, clause_title
+from index.parse import CN_NUM
+from rag.lexical import (
+    FITTED,
+    clause_content,
+    find_boilerplate,
+    fit,
+    group_keys,
+    is_boilerplate,
+    restore,
+    sentences,
+)
 from rag.lexicon import Lexicon
 from rag.normalize import parse_clause_ref
 
+log = logging.getLogger(__name__)
 _SECTION = re.compile(rf"^([{CN_NUM}]+)、(.+)$")
 _ITEM = re.compile(rf"^\(([{CN_NUM}]+)\)(.+)$")
 _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -29,12 +45,14 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _QUOTED = re.compile(r"[“\"'‘「《]([^”\"'’」》]{2,20})[”\"'’」》]")
 
 
-def _bm25(docs: list[list[str]]) -> bm25s.BM25 | None:
-    if not docs:
-        return None
-    index = bm25s.BM25()
-    index.index(docs, show_progress=False)
-    return index
+class GenerationSource(Protocol):
+    """What `IndexView.open` reads (index.store.Store)."""
+
+    def ids(self, name: str) -> list[str]: ...
+
+    def chunks(self, name: str) -> list[Chunk]: ...
+
+    def artifact(self, name: str) -> bytes | None: ...
 
 
 @dataclass
@@ -57,29 +75,49 @@ class IndexView:
     items: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # a clause's own title → its id (优化标准供给结构 → 二(七)2)
     by_clause: dict[str, list[Chunk]] = field(default_factory=dict)
+    lexical: str = FITTED  # how the lexical state came: "fitted: <why>" here, or "artifact" (rag/lexical.py)
+    fitted_boilerplate: frozenset[str] | None = None  # from the artifact; else found on first need
+    fitted_content: dict[str, str] | None = None  # likewise: the rare-term text of each clause
     _word_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, name: str, chunks: list[Chunk], lexicon: Lexicon,
               keys: list[tuple[Key, list[float]]] | None = None, names: tuple[str, ...] = ()) -> IndexView:
+        """The view fitted from `chunks` and `keys` (tokenised here)."""
         pairs = list(keys or [])
-        view = cls(name, chunks, lexicon, tuple(n for n in names if n), [k for k, _v in pairs])
+        state = fit(name, chunks, [k for k, _v in pairs], lexicon, names, boilerplate=False)
+        return cls._assemble(name, chunks, lexicon, pairs, names, state, FITTED)
+
+    @classmethod
+    def open(cls, source: GenerationSource, name: str, lexicon: Lexicon,
+             keys: list[tuple[Key, list[float]]] | None = None, names: tuple[str, ...] = ()) -> IndexView:
+        """Generation `name` from `source`, its lexical state from its artifact when that verifies."""
+        started = time.perf_counter()
+        pairs = list(keys or [])
+        try:
+            blob = source.artifact(name)
+        except Exception as exc:  # a damaged record is the artifact's problem, never the reader's
+            log.warning("index %s: cannot read its lexical artifact (%s)", name, exc)
+            blob = None
+        state, how = restore(blob, name, source.ids(name), [k for k, _v in pairs], lexicon, names,
+                             lambda: source.chunks(name))
+        if how.startswith(FITTED):
+            log.warning("index %s: lexical state %s; `policyqa index` writes the artifact", name, how)
+        view = cls._assemble(name, list(state.chunks), lexicon, pairs, names, state, how)
+        log.info("index %s opened: %d chunks, lexical state %s, %.2f s", name, len(view.chunks),
+                 how.split(":")[0], time.perf_counter() - started)
+        return view
+
+    @classmethod
+    def _assemble(cls, name: str, chunks: list[Chunk], lexicon: Lexicon, pairs: list[tuple[Key, list[float]]],
+                  names: Sequence[str], state: LexicalState, how: str) -> IndexView:
+        view = cls(name, chunks, lexicon, tuple(n for n in names if n), [k for k, _v in pairs],
+                   bm25=state.bm25, idf=state.idf, key_bm25=state.key_bm25, key_vocab=state.key_vocab,
+                   lexical=how, fitted_boilerplate=state.boilerplate, fitted_content=state.content)
         if pairs and all(v is not None and len(v) for _k, v in pairs):
             matrix = np.asarray([v for _k, v in pairs], dtype=np.float32)
             view.key_matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-        tokens = [lexicon.tokenize(c.embed_text) for c in chunks]
-        view.bm25 = _bm25(tokens)
-        df = Counter(t for toks in tokens for t in set(toks))
-        n = max(len(chunks), 1)
-        view.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        grouped: dict[str, list[str]] = {}
-        for key in view.keys:
-            grouped.setdefault(key.clause_key, []).append(key.text)
-        view.key_clauses = list(grouped)
-        view.key_text = {k: "\n".join(v) for k, v in grouped.items()}
-        key_tokens = [lexicon.tokenize(view.key_text[k]) for k in view.key_clauses]
-        view.key_bm25 = _bm25(key_tokens)
-        view.key_vocab = frozenset(t for toks in key_tokens for t in toks)
+        view.key_clauses, view.key_text = group_keys(view.keys)
         for chunk in chunks:
             view.by_clause.setdefault(chunk.clause_key, []).append(chunk)
             if title := _title_of(chunk.label):
@@ -108,40 +146,35 @@ class IndexView:
         return "".join(c.text for c in self.by_clause.get(key, []))
 
     def sentences(self, chunk: Chunk) -> list[str]:
-        return [s.strip() for s in split_sentences(chunk.text) if len(s.strip()) >= 2]
+        return sentences(chunk.text)
 
     # --- boilerplate: signature, date, attachment and heading lines ---
 
     def is_boilerplate(self, sentence: str, chunk: Chunk | None = None) -> bool:
         """A line that holds only names of the catalog, a date, a document label or the clause's title."""
-        return sentence in self._boilerplate or bool(chunk and sentence.rstrip("。") == clause_title(chunk.text))
+        return is_boilerplate(sentence, chunk, self._boilerplate)
 
     @cached_property
     def _boilerplate(self) -> frozenset[str]:
-        names = sorted(self.names, key=len, reverse=True)
-        found = set()
-        for chunk in self.chunks:
-            for sentence in self.sentences(chunk):
-                rest = self.lexicon.boilerplate_date.sub("", sentence)
-                rest = self.lexicon.boilerplate_labels.sub("", rest)
-                for name in names:
-                    rest = rest.replace(name, "")
-                if len(_HAN.findall(rest)) < 2 and not re.search(r"\d{5,}|@", rest):
-                    found.add(sentence)
-        return frozenset(found)
+        if self.fitted_boilerplate is not None:
+            return self.fitted_boilerplate
+        return find_boilerplate(self.chunks, self.lexicon, self.names)
 
     @cached_property
     def content(self) -> dict[str, str]:
         """Clause key → its text without boilerplate lines (what rare terms are counted in)."""
-        out: dict[str, str] = {}
-        for chunk in self.chunks:
-            kept = [s for s in self.sentences(chunk) if not self.is_boilerplate(s, chunk)]
-            out[chunk.clause_key] = out.get(chunk.clause_key, "") + "".join(kept)
-        return out
+        if self.fitted_content is not None:
+            return self.fitted_content
+        return clause_content(self.chunks, self._boilerplate)
 
     @cached_property
     def _content_lower(self) -> str:
         return "\n".join(self.content.values()).lower()
+
+    @cached_property
+    def _clauses_lower(self) -> dict[str, str]:
+        """`content` lower-cased once (not per question term: 20k clauses made that 80 ms a question)."""
+        return {k: text.lower() for k, text in self.content.items()}
 
     def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int,
                    min_digits: int = 3, exclude: frozenset[str] = frozenset()) -> dict[str, list[str]]:
@@ -168,8 +201,8 @@ class IndexView:
                 continue
             if term.lower() not in everything:
                 continue
-            clauses = [k for k, text in self.content.items()
-                       if term.lower() in text.lower() and k.split(":", 1)[0] not in exclude]
+            clauses = [k for k, text in self._clauses_lower.items()
+                       if term.lower() in text and k.split(":", 1)[0] not in exclude]
             if 0 < len(clauses) <= max_df and any(term.lower() in self._words_of(k) for k in clauses):
                 found[term] = clauses
         # a longer term subsumes the shorter ones it contains (“冲锋衣示范” vs “冲锋衣”)
