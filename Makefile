@@ -15,14 +15,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Bytecode is compiled at install: a replica under systemd cannot write it (read-only code dir),
+# and compiling policyqa's own modules on every start costs ~0.7 s of a replica's start.
+COMPILE := $(BIN)/python -m compileall -q rag index ui eval
+
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(COMPILE)
 	touch $@
 
 # torch is pinned first so sentence-transformers takes the local CPU build, not a CUDA one.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(COMPILE)
 	touch $@ $(RUN_STAMP)
 
 install: $(RUN_STAMP)
@@ -32,9 +38,11 @@ index: install
 	$(BIN)/policyqa index
 
 run: index
+	$(COMPILE)
 	$(BIN)/policyqa serve
 
 serve: install
+	$(COMPILE)
 	$(BIN)/policyqa serve
 
 test: install-dev

@@ -24,8 +24,8 @@ from eval.bench_timing import spread
 from eval.procs import free_port
 from index.settings import Settings
 
-# `policyqa serve` is ui.server.serve_all; run as a module it also logs at INFO (the index's open line)
-SERVE = [sys.executable, "-m", "ui.server"]
+# what `policyqa serve` runs (ui/boot.py: the index opens while Gradio imports); it logs the index's open line
+SERVE = [sys.executable, "-m", "ui.boot"]
 _OPENED = re.compile(r"opened: \d+ chunks, lexical state (\w+), ([\d.]+) s")
 
 

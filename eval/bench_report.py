@@ -192,7 +192,7 @@ def replica_md(sc: dict[str, Any]) -> list[str]:
     loads = ", ".join(f"{r['chunks']} {k} {r['replica_cold_start'].get('load_before', math.nan):.1f}→"
                       f"{r['replica_cold_start'].get('load_after', math.nan):.1f}" for r, k in rows)
     out = ["### Replica cold start", "",
-           "A replica that did not build the index: `policyqa serve` (ui.server) spawned → first answer of "
+           "A replica that did not build the index: `policyqa serve` (ui/boot.py) spawned → first answer of "
            "`POST /api/ask`. With the artifact it reads the generation's chunks and fitted BM25, idf, boilerplate "
            "and rare-term text from Chroma (index/lexical_cache.py); without it (removed for the run) it reads the "
            "chunks and tokenises every one itself. On the Chroma server the replica has an empty data dir of its "

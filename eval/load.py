@@ -10,7 +10,7 @@ set's questions in its own rotation and waits for each answer before the next (c
 `--fairness` measures the normal users' p95 alone, then beside `--hostile` clients that send distinct
 maximum-length (POLICYQA_MAX_QUESTION_CHARS) questions in a loop; the goal is a p95 within 2x.
 
-Without --url it starts `python -m ui.server` on a free port over a temporary copy of the data
+Without --url it starts `python -m ui.boot` on a free port over a temporary copy of the data
 directory (so the load's questions stay out of the office's question log) and stops it afterwards.
 """
 
@@ -229,7 +229,7 @@ def write_load_report(report: LoadReport, path: Path = REPORT) -> Path:
 
 @contextmanager
 def own_server(timeout: float = 300) -> Iterator[str]:
-    """`python -m ui.server` on a free loopback port, over a temporary copy of the data directory."""
+    """`python -m ui.boot` on a free loopback port, over a temporary copy of the data directory."""
     from index.settings import Settings
 
     settings = Settings()
@@ -239,7 +239,7 @@ def own_server(timeout: float = 300) -> Iterator[str]:
             shutil.copytree(settings.data_dir / "chroma", Path(tmp) / "chroma")
             env["POLICYQA_DATA_DIR"] = tmp
         port = _free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "ui.server", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "ui.boot", "--host", "127.0.0.1", "--port", str(port)],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         try:

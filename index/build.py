@@ -141,9 +141,11 @@ def _write_lexical(settings: Settings, store: Store, name: str, docs: list[Docum
     The fitting is the reader's own code, imported here, so there is one definition of it. A failure
     is logged and costs readers a slower start (they fit it themselves), never the build.
     """
+    from rag import segmenter
     from rag.lexical import catalog_names, write_artifact
     from rag.lexicon import load_lexicon
 
+    segmenter.configure(settings.data_dir)
     try:
         return write_artifact(store, name, load_lexicon(settings.lexicon_dir), catalog_names(docs),
                               plain_layer=settings.plain_layer, only_if_stale=only_if_stale)

@@ -35,6 +35,9 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     terms = terms_of(retrieval.query, lexicon)
     # catalog names (the county, the bureau, titles) are the context of every question, not its topic
     content = {t for t in terms if t not in lexicon.generic and not any(t in n for n in view.names)} or terms
+    # an asking phrase the corpus does not use (哪一年 → 一年) is how the question asks, not a topic it lacks
+    frame = {t for t in lexicon.frame_words(retrieval.query) if not view.known(t)}
+    content = content - frame or content
     unknown = [t for t in content if not view.known(t)]
     weight = sum(view.idf_of(t) for t in content)
     stats = retrieval.stats

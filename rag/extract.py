@@ -95,6 +95,9 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         return PartResult(part, (), "no_hits")
     if retrieval.ref and retrieval.hits[0].via == "lookup":
         return answer_lookup(retrieval, view, lexicon, config, scorer)
+    # a year or sum the question names must be in the corpus at all; it does not choose the sentence
+    absent = [k for k in details if k.corpus and not states(k, view.corpus_text, lexicon)]
+    details = [k for k in details if not k.corpus]
     evidence = sentence_evidence(retrieval, view, lexicon, config.sentence, clauses=config.limits.clauses_considered,
                                  scorer=scorer, details=details, focus=focus)
     ranked = tuple(sorted(evidence, key=lambda e: (-e.score, e.rank)))
@@ -102,6 +105,7 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         return PartResult(part, (), "no_hits")
     terms = terms_of(retrieval.lexical or retrieval.query, lexicon)
     best, citations, missing = select(ranked, details, terms, view, lexicon, config, part)
+    missing = [*absent, *missing]
     decision = decide(retrieval, best, view, lexicon, (config.refusal, config.refusal_plain), english,
                       detail_stated=bool(details) and not missing)
     if missing:  # a fact, not a score: the evidence does not state what was asked

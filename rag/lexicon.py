@@ -8,13 +8,14 @@ the chain. Nothing here names a phrase of its own.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import jieba
 
+from rag import segmenter
 from rag.lexicon_files import LexiconError, load_table
 
 jieba.setLogLevel(60)
@@ -34,6 +35,7 @@ class DetailKind:
     line: bool = False  # the clause's line that states it is quoted too (the phone number's line)
     prefer_line: bool = False  # …even when another quoted sentence already states it in passing
     near: int = 0  # the statement must stand within this many characters of a question term (0: anywhere)
+    corpus: bool = False  # stated when the corpus holds the question's own figure (`states` is built per question)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class Lexicon:
     def tokenize(self, text: str) -> list[str]:
         """Search tokens: jieba's search-mode words, lower-cased; stopwords and punctuation out."""
         out = []
+        segmenter.ensure()
         for token in jieba.cut_for_search(text.lower()):
             token = token.strip()
             if token and token not in self.stopwords and not _PUNCT.match(token):
@@ -116,11 +119,27 @@ class Lexicon:
 
     def words(self, text: str) -> list[str]:
         """Precise (non-overlapping) jieba words, for finding exact terms of the corpus."""
+        segmenter.ensure()
         return [w for w in (t.strip() for t in jieba.cut(text)) if w and not _PUNCT.match(w)]
 
     def asked_details(self, question: str) -> tuple[DetailKind, ...]:
+        """The kinds `question` asks for; a corpus kind states exactly the figures the question names."""
+        lowered, out = question.lower(), []
+        for kind in self.details:
+            if not kind.asks.search(lowered):
+                continue
+            if kind.corpus:
+                named = dict.fromkeys(re.sub(r"\s+", "", m.group(0)) for m in kind.asks.finditer(lowered))
+                figures = "|".join(re.escape(n) for n in named)  # 5万 is not stated by 15万
+                kind = replace(kind, states=re.compile(rf"(?<![\d.])(?:{figures})(?![\d.])"))
+            out.append(kind)
+        return tuple(out)
+
+    def frame_words(self, question: str) -> set[str]:
+        """Tokens inside what asks for a kind of detail (哪一年 → 一年, 哪一年): how it is asked, not its topic."""
         lowered = question.lower()
-        return tuple(kind for kind in self.details if kind.asks.search(lowered))
+        asked = [m.group(0) for kind in self.details if not kind.corpus for m in kind.asks.finditer(lowered)]
+        return {t for t in self.tokenize(" ".join(asked)) if any(t in a for a in asked)} if asked else set()
 
     def text(self, lang: str, key: str, **values: object) -> str:
         """A sentence of the assistant's own voice (texts.toml), with catalog values filled in."""
@@ -151,11 +170,13 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
     kinds = []
     for i, raw in enumerate(table.get("detail", [])):
         where = f"details.toml detail #{i + 1}"
-        states = None if raw.get("states_from") == "places" else _pattern(raw.get("states"), where + " states")
+        source = raw.get("states_from")
+        states = (None if source == "places" else re.compile(r"(?!)") if source == "question"
+                  else _pattern(raw.get("states"), where + " states"))
         kinds.append(DetailKind(str(raw["name"]), str(raw["label"]), str(raw.get("label_en", raw["label"])),
                                 _pattern(raw.get("asks"), where + " asks"), states, bool(raw.get("boilerplate")),
                                 line=bool(raw.get("line")), prefer_line=bool(raw.get("prefer_line")),
-                                near=int(raw.get("near", 0))))
+                                near=int(raw.get("near", 0)), corpus=source == "question"))
     return tuple(kinds)
 
 

@@ -21,6 +21,7 @@ from index.embed import PolicyEmbeddings, make_embeddings
 from index.models import Chunk, Key
 from index.settings import Settings
 from index.store import Store
+from rag import segmenter
 from rag.config import AnswererConfig, load_config
 from rag.lexicon import Lexicon, load_lexicon
 from rag.models import Hit
@@ -57,6 +58,7 @@ class HybridRetriever:
         self.embeddings = embeddings
         self.names = names
         self.lexicon: Lexicon = load_lexicon(settings.lexicon_dir)
+        segmenter.configure(settings.data_dir)  # jieba's dictionary from the data dir's copy (rag/segmenter.py)
         self.config: AnswererConfig = load_config(settings.lexicon_dir)
         self._store: Store | None = None
         self._view: IndexView | None = None
@@ -186,7 +188,7 @@ def fuse(view: IndexView, bm25: np.ndarray, dense: Sequence[tuple[Chunk, float]]
         for clause in clauses:
             rare_by_clause.setdefault(clause, []).append(term)
     dense_scaled, key_scaled = _minmax(raw_dense), _minmax(key_dense)
-    chunks = {c.chunk_id: c for c in view.chunks}
+    chunks = view.by_id
     wanted = set(raw_bm25) | set(raw_dense)
     wanted |= {c.chunk_id for key in set(key_dense) | set(raw_key_bm25) | set(rare_by_clause)
                for c in view.by_clause.get(key, [])}

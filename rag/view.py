@@ -130,6 +130,11 @@ class IndexView:
         return view
 
     @cached_property
+    def by_id(self) -> dict[str, Chunk]:
+        """chunk_id → chunk, built once per generation (per question it cost 20 ms at 20k chunks)."""
+        return {c.chunk_id: c for c in self.chunks}
+
+    @cached_property
     def corpus_text(self) -> str:
         """All chunk text of this generation, joined once."""
         return "".join(c.text for c in self.chunks)

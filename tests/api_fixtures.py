@@ -70,11 +70,11 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None, timeout:
 
 @contextmanager
 def server_process(env: Mapping[str, str], log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m ui.server` as its own process (what kill -9 hits); stdout+stderr go to `log_path`."""
+    """`python -m ui.boot` as its own process (what kill -9 hits); stdout+stderr go to `log_path`."""
     port = free_port()
     full_env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False", **env}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "ui.server", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "ui.boot", "--host", "127.0.0.1", "--port", str(port)],
                                 env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -54,7 +54,9 @@ def test_only_reviewed_notes_are_shown_in_cards_and_in_the_clause_browser(corpus
     browser = ClauseBrowser(assistant.retriever.view, assistant.documents, "sanmen", notes)
     assert reviewed.interpretation[:20] in browser.show("sanmen:一(二)-4", STRINGS["zh"])
     assert ZH_LABEL not in browser.show("sanmen:二(七)2", STRINGS["zh"])
-    assert EN_LABEL in browser.jump("一(二)-4", STRINGS["en"])
+    english = browser.jump("一(二)-4", STRINGS["en"])  # the English page shows the English note
+    assert EN_LABEL in english and reviewed.interpretation_en[:20] in english
+    assert reviewed.interpretation[:20] not in english
 
 
 @pytest.mark.slow

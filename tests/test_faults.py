@@ -119,7 +119,7 @@ def test_kill9_mid_rebuild_keeps_the_old_index_serving_and_the_next_rebuild_succ
 
 @pytest.fixture(scope="module")
 def secret_server(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`python -m ui.server` with an admin password, an LLM key and an LLM endpoint that is down."""
+    """`python -m ui.boot` with an admin password, an LLM key and an LLM endpoint that is down."""
     root = tmp_path_factory.mktemp("faults")
     settings = copy_index(built_settings, root / "data")
     log = root / "server.log"

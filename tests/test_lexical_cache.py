@@ -266,3 +266,37 @@ def _resign(corpus: Path) -> None:
         if entry["doc_id"] == "sanmen":
             entry["sha256"] = hashlib.sha256((corpus / str(entry["path"])).read_bytes()).hexdigest()
     (corpus / "catalog.toml").write_text(tomlkit.dumps(catalog), encoding="utf-8")
+
+
+# ---- the manifest's write log (real embedded Chroma in a tmp dir, no model) ------------------------------------
+
+def _log_rows(data_dir: Path, collection_id: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "chroma" / "chroma.sqlite3") as db:
+        return int(db.execute("SELECT count(*) FROM embeddings_queue WHERE topic LIKE ?",
+                              (f"%{collection_id}",)).fetchone()[0])
+
+
+def test_rewritten_artifacts_do_not_pile_up_in_the_manifests_write_log(tmp_path: Path) -> None:
+    from index.chroma_client import PolicyqaEmbeddingFunction, client_for
+    from index.store import MANIFEST_SYNC
+
+    settings = Settings(data_dir=tmp_path / "data", collection_prefix="logtest")
+    blob = MAGIC + os.urandom(3_000_000)  # three parts a write
+    # a manifest made before the fix: Chroma's default persists its vector index every 1000 writes
+    old = client_for(settings).get_or_create_collection(
+        "logtest-manifest", embedding_function=PolicyqaEmbeddingFunction(settings.embedding))  # type: ignore[arg-type]
+    assert int(old.configuration["hnsw"]["sync_threshold"]) > MANIFEST_SYNC  # type: ignore[index]
+    store = Store(settings)
+    for _ in range(6):
+        store.put_artifact("logtest-gen", blob)
+    manifest = client_for(settings).get_collection("logtest-manifest")
+    assert manifest.configuration["hnsw"]["sync_threshold"] == MANIFEST_SYNC  # type: ignore[index]
+    assert _log_rows(settings.data_dir, str(manifest.id)) <= 2 * MANIFEST_SYNC  # 24 rows (72 MB) before
+    assert store.artifact("logtest-gen") == blob
+    # the control: a collection left at Chroma's default keeps every write in its log
+    plain = client_for(settings).get_or_create_collection("logtest-plain")
+    for i in range(6):
+        plain.add(ids=[f"r{i}"], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[{"data": "x"}])
+    assert _log_rows(settings.data_dir, str(plain.id)) == 6

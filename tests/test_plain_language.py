@@ -67,6 +67,30 @@ def test_two_questions_typed_with_a_space_between_cite_both_clauses(assistant: A
     assert clauses <= set(_cited(answer)), answer.answer
 
 
+@pytest.mark.parametrize(("question", "clauses"), [
+    ("RCEP和冲锋衣都提了吗?", {"二(六)1", "二(二)2"}),  # “A和B都…吗” asks about each
+    ("二维码公示和科普基地,这两件事文件各怎么说?", {"二(七)2", "三(三)"}),
+    ("How short should the local standard cycle become, and how many chief standardization engineers "
+     "will be trained?", {"一(二)-1", "一(二)-4"}),
+])
+def test_a_question_about_two_things_cites_both(assistant: Assistant, question: str, clauses: set[str]) -> None:
+    answer = assistant.answer(question)
+    assert clauses <= set(_cited(answer)), answer.answer
+
+
+@pytest.mark.parametrize("question", ["到2035年三门的标准化要达到什么目标?", "重要技术标准每项奖励20万元吗?"])
+def test_a_year_or_sum_the_corpus_never_names_is_refused_with_the_nearest_clauses(assistant: Assistant,
+                                                                               question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and answer.reason == "detail_not_stated" and not answer.citations
+    assert answer.related and "2035" not in answer.answer and "20万" not in answer.answer
+
+
+def test_a_year_the_corpus_names_still_gets_its_clause(assistant: Assistant) -> None:
+    answer = assistant.answer("到2025年地方标准平均制定周期缩短到多少?")
+    assert not answer.refused and "一(二)-1" in _cited(answer) and "12个月" in answer.answer
+
+
 @pytest.mark.parametrize(("question", "clause"), [("主要举措第一块第2点讲的是啥", "二(一)2"),
                                                   ("主要举措第六块第2点", "二(六)2")])
 def test_a_caller_numbering_sections_by_block_gets_the_clause(assistant: Assistant, question: str,

@@ -175,6 +175,22 @@ def test_tree_lists_every_clause_and_the_metadata_only_documents(browser: Clause
     assert html.count("<details") == html.count("</details>")
 
 
+
+def test_tree_is_rendered_once_per_generation_and_language(browser: ClauseBrowser) -> None:
+    first = browser.tree(ZH)
+    cached = browser._tree
+    assert browser.tree(ZH) is first and browser._tree is cached  # a page load reuses the rendering
+    english = browser.tree(STRINGS["en"])
+    assert english != first and STRINGS["en"]["metadata_only"] in english
+    fewer = IndexView.build("test", [c for c in browser.view.chunks if c.clause_id != "二(七)2"],
+                            load_lexicon(Settings().lexicon_dir))  # a rebuilt generation, same name
+    serving = [browser.view]
+    switching = ClauseBrowser(lambda: serving[0], browser.documents, "sanmen")
+    assert "二(七)2" in switching.tree(ZH)
+    serving[0] = fewer  # the replica switched to the new generation: the next page load shows it
+    assert "二(七)2" not in switching.tree(ZH)
+
+
 @pytest.mark.parametrize(("text", "keys"), [
     ("二(七)2", ["sanmen:二(七)2"]),
     ("sanmen:二(七)2", ["sanmen:二(七)2"]),

@@ -83,7 +83,9 @@ def build_browse(settings: Settings, bot: Assistant, tr: Translator, lang: gr.Ra
                                                max_length=limit,
                                                submit_btn=t("zh", "search_btn"), elem_id="pqa-search"),
                                     label="search", placeholder="search_ph", submit_btn="search_btn")
-                    tree = gr.HTML(browser.tree(STRINGS["zh"]), js_on_load=None, elem_id="pqa-tree")
+                    # filled by the page's load event (ui/app.py): building it here would add the whole
+                    # tree's rendering (0.6 s at 20k clauses) to every replica's start
+                    tree = gr.HTML("", js_on_load=None, elem_id="pqa-tree")
                     tr.add_fn(tree, lambda lg: browser.tree(STRINGS[lg]))
                 with gr.Column(scale=3):
                     detail = gr.HTML(f'<div class="pqa-empty">{t("zh", "pick_clause")}</div>', js_on_load=None,

@@ -89,6 +89,7 @@ class ClauseBrowser:
         self._documents = documents
         self.primary_doc = primary_doc
         self.notes = notes
+        self._tree: tuple[tuple[Any, ...], str] | None = None
 
     @property
     def view(self) -> View:
@@ -103,7 +104,13 @@ class ClauseBrowser:
         return doc.citation_title if doc else doc_id
 
     def tree(self, s: Mapping[str, str]) -> str:
-        return tree_html(self.view.chunks, self.documents, s, self.primary_doc)
+        """The tree, rendered once per index generation, catalog and language (every page load asks for it)."""
+        view, documents = self.view, self.documents
+        key = (getattr(view, "name", id(view)), id(view.chunks), s.get("code"), s.get("metadata_only"),
+               tuple((d, doc.citation_title) for d, doc in documents.items()))
+        if self._tree is None or self._tree[0] != key:
+            self._tree = key, tree_html(view.chunks, documents, s, self.primary_doc)
+        return self._tree[1]
 
     def clause_html(self, key: str, s: Mapping[str, str], spans: Sequence[Span] = ()) -> str:
         """One clause: where it sits, label and id, text (hits marked), and its copyable citation."""

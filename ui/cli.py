@@ -242,10 +242,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="default POLICYQA_PORT or 7860")] = None,
 ) -> None:
     """Serve the chat at http://HOST:PORT/ and the REST + OpenAI-compatible API (/api, /v1, /docs)."""
-    from ui.server import serve_all
+    from ui import boot
 
     settings = _settings()
-    serve_all(settings, host=host or settings.host, port=port if port is not None else settings.port)
+    boot.log_to_stderr()
+    boot.serve(settings, host or settings.host, port if port is not None else settings.port)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ LANGS = ("zh", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
+        "code": "zh",  # which language a table of strings is (notes and 解读 pick theirs by it)
         "title": "## 三门县标准化政策问答\n"
                  "依据《关于贯彻落实国家标准化发展纲要的实施意见(征求意见稿)》原文作答,每条回答附条款出处。",
         "lang": "界面语言",
@@ -94,6 +95,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "export_started": "已开始下载(链接仅可使用一次)。",
     },
     "en": {
+        "code": "en",
         "title": "## Sanmen County standardisation policy assistant\nAnswers quote the draft opinion "
                  "verbatim and cite the clause of every quote.",
         "lang": "Language",

@@ -3,12 +3,12 @@
 Both share one Assistant, one answer gate (ui/gate.py), one admin login (ui/auth.py) and one export
 store (ui/exports.py), so the index, models and caches are loaded once and every limit holds for
 both. `ui.guard.Guard` wraps everything: body limits, slow-body timeout, exposed routes, headers.
-Run it as `python -m ui.server [--host H] [--port P]` (the fault and load tests do) or `policyqa serve`.
+Run it as `policyqa serve` or `python -m ui.boot [--host H] [--port P]` (the fault and load tests do):
+both open the index while this module imports (ui/boot.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 
@@ -61,9 +61,9 @@ def build_server(settings: Settings, assistant: Assistant | None = None) -> Fast
                                run_history=False, mcp_server=False, ssr_mode=False)
 
 
-def serve_all(settings: Settings, *, host: str, port: int) -> None:
+def serve_all(settings: Settings, *, host: str, port: int, assistant: Assistant | None = None) -> None:
     """Load the index before the port opens (a missing index fails fast), then serve until stopped."""
-    assistant = Assistant(settings)
+    assistant = assistant or Assistant(settings)
     assistant.retriever.view()
     app = build_server(settings, assistant)
     docs = f" · API docs on http://{host}:{port}/docs" if settings.api_docs else ""
@@ -71,17 +71,3 @@ def serve_all(settings: Settings, *, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
                 timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS, server_header=False,
                 http="ui.http_protocol:CoalescingHttpToolsProtocol")  # a response leaves whole (deploy/)
-
-
-def main(argv: list[str] | None = None) -> None:
-    settings = Settings()
-    parser = argparse.ArgumentParser(description="policyqa: chat UI at / and the HTTP API (/api, /v1, /docs)")
-    parser.add_argument("--host", default=settings.host)
-    parser.add_argument("--port", type=int, default=settings.port)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve_all(settings, host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()
