@@ -1,4 +1,8 @@
-"""Per-generation artifacts as records of the manifest collection (used through index/store.py `Store`).
+"""Per-generation artifacts as records of a collection (used through index/store.py `Store`).
+
+`Store` keeps each generation's artifact in a collection of its own (`<generation>-lexical`, deleted
+with the generation: see index/store.py for why not in the manifest); `drop` clears artifact records
+that earlier versions kept in the manifest.
 
 An artifact (index/lexical_cache.py) is bytes of a few MB; Chroma keeps strings, so it is stored
 base64-encoded in metadata strings of 1 MB parts (documents would be full-text indexed), with a

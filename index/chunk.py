@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from functools import cache
 
 import tiktoken
@@ -62,7 +63,11 @@ def _cut(sentence: str, budget: int) -> list[str]:
 
 def embed_text(clause: Clause, text: str) -> str:
     """What the embedder and BM25 see: heading path and label, then the verbatim text."""
-    head = " / ".join((*clause.heading_path, clause.label))
+    return compose_embed_text(clause.heading_path, clause.label, text)
+
+
+def compose_embed_text(heading_path: Sequence[str], label: str, text: str) -> str:
+    head = " / ".join((*heading_path, label))
     return f"{head}\n{text}"
 
 

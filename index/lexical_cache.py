@@ -34,6 +34,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from index.chunk import compose_embed_text
 from index.manifest import LEXICAL_FORMAT as FORMAT  # bump it with any change to what rag/lexical.py fits
 from index.models import Chunk, Key, Span
 
@@ -85,14 +86,19 @@ def text_digest(values: Iterable[str]) -> str:
 
 
 def _chunk_row(c: Chunk) -> list[Any]:
-    return [c.doc_id, c.clause_id, c.part, c.n_parts, c.label, list(c.heading_path), c.text, c.embed_text,
+    # embed_text is heading path + label + text for every chunk the chunker made: stored only when it is not
+    # (a third of the payload less to inflate and parse when a replica starts)
+    embedded = None if c.embed_text == compose_embed_text(c.heading_path, c.label, c.text) else c.embed_text
+    return [c.doc_id, c.clause_id, c.part, c.n_parts, c.label, list(c.heading_path), c.text, embedded,
             c.order, c.content_hash, [[s.start, s.end, int(s.joined)] for s in c.spans]]
 
 
 def _chunk(row: list[Any]) -> Chunk:
     """A row of `_chunk_row` (types as JSON gives them back; the payload was checksummed)."""
-    doc, clause, part, n_parts, label, path, text, embed_text, order, content_hash, spans = row
-    return Chunk(doc, clause, part, n_parts, label, tuple(path), text, embed_text, order, content_hash,
+    doc, clause, part, n_parts, label, path, text, embedded, order, content_hash, spans = row
+    path = tuple(path)
+    return Chunk(doc, clause, part, n_parts, label, path, text,
+                 compose_embed_text(path, label, text) if embedded is None else embedded, order, content_hash,
                  tuple(Span(a, b, bool(j)) for a, b, j in spans))
 
 

@@ -23,7 +23,10 @@ from index.settings import Settings
 
 MANIFEST = "index-manifest.json"
 FORMAT = "clause-v2"  # bump with index.chunk.CHUNKER_VERSION
-LEXICAL_FORMAT = "lexical-1"  # index/lexical_cache.py's format; here so the no-op path imports nothing heavy
+# index/lexical_cache.py's format; here so the no-op path imports nothing heavy.
+# lexical-2: a chunk's embed_text is stored only when it is not the one composed from path, label and text;
+# lexical-3: stored in the generation's own `<name>-lexical` collection, no longer in the manifest.
+LEXICAL_FORMAT = "lexical-3"
 LEXICAL_FILES = ("words.toml", "patterns.toml")  # of the lexicon dir: stopwords and boilerplate patterns
 
 

@@ -10,6 +10,7 @@ generation's lexical artifact (written through index/artifact_store.py, pruned w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -19,13 +20,8 @@ from typing import Any
 
 import numpy as np
 from chromadb.api import ClientAPI
-from chromadb.api.collection_configuration import (
-    CreateCollectionConfiguration,
-    CreateHNSWConfiguration,
-    UpdateCollectionConfiguration,
-    UpdateHNSWConfiguration,
-)
 from chromadb.api.models.Collection import Collection
+from chromadb.errors import NotFoundError
 
 from index import artifact_store
 from index.chroma_client import PolicyqaEmbeddingFunction, client_for
@@ -33,10 +29,13 @@ from index.chunk import CHUNKER_VERSION
 from index.models import Chunk, Key, Span
 from index.settings import Settings
 
-# The manifest holds a few records (the pointer's metadata, ~1 MB artifact parts). With Chroma's default
-# (the vector index persists every 1000 writes) its write log is never purged, and every open of the
-# collection replays every artifact ever written: 0.7 s at 20 rewrites of a 20k-chunk artifact, growing.
-MANIFEST_SYNC = 2
+# A generation's lexical artifact lives in a collection of its own, `<generation>-lexical`, deleted with
+# the generation. Not in the manifest: Chroma keeps every write in its log until a collection's vector
+# index persists (every 1000 writes), and each open replays that log, so a manifest holding artifacts
+# replayed every artifact ever written (0.7 s after 20 rewrites of a 20k-chunk one, growing). Deleting a
+# collection drops its log. (Persisting the manifest after each write instead made readers in other
+# processes rewrite its index files under a writer: the writer segfaulted.)
+ARTIFACT_SUFFIX = "-lexical"
 
 __all__ = ["IndexInfo", "IndexMismatchError", "NoIndexError", "Store", "StoreUnavailableError", "client_for"]
 
@@ -129,19 +128,8 @@ class Store:
 
     def _manifest(self) -> Collection:
         return self.client.get_or_create_collection(
-            f"{self.settings.collection_prefix}-manifest", embedding_function=self._ef,
-            configuration=CreateCollectionConfiguration(
-                hnsw=CreateHNSWConfiguration(sync_threshold=MANIFEST_SYNC, batch_size=MANIFEST_SYNC)),
+            f"{self.settings.collection_prefix}-manifest", embedding_function=self._ef
         )
-
-    def _manifest_for_write(self) -> Collection:
-        """The manifest, its index set to persist after each write (a manifest made before that is changed once)."""
-        manifest = self._manifest()
-        hnsw = (manifest.configuration or {}).get("hnsw") or {}
-        if int(hnsw.get("sync_threshold") or 0) > MANIFEST_SYNC:
-            manifest.modify(configuration=UpdateCollectionConfiguration(
-                hnsw=UpdateHNSWConfiguration(sync_threshold=MANIFEST_SYNC, batch_size=MANIFEST_SYNC)))
-        return manifest
 
     def active_name(self) -> str | None:
         meta = self._manifest().metadata or {}
@@ -197,13 +185,20 @@ class Store:
 
     def artifact(self, name: str) -> bytes | None:
         """The bytes stored beside generation `name` (the lexical artifact), or None."""
-        return artifact_store.get(self._manifest(), name)
+        try:
+            collection = self.client.get_collection(name + ARTIFACT_SUFFIX, embedding_function=self._ef)
+        except NotFoundError:
+            return None
+        return artifact_store.get(collection, name)
 
     def put_artifact(self, name: str, blob: bytes) -> None:
-        artifact_store.put(self._manifest_for_write(), name, blob)
+        collection = self.client.get_or_create_collection(name + ARTIFACT_SUFFIX, embedding_function=self._ef)
+        artifact_store.put(collection, name, blob)
 
     def drop_artifact(self, name: str) -> None:
-        artifact_store.delete(self._manifest_for_write(), name)
+        """Delete the artifact's collection, and with it everything Chroma logged for it."""
+        with contextlib.suppress(NotFoundError):
+            self.client.delete_collection(name + ARTIFACT_SUFFIX)
 
     def keys(self, name: str) -> list[Key]:
         """Every plain-language retrieval key of a collection."""
@@ -228,7 +223,7 @@ class Store:
             docs, metas = page["documents"] or [], page["metadatas"] or []
             vecs = page["embeddings"] if embeddings else None
             for i, (text, meta) in enumerate(zip(docs, metas, strict=True)):
-                yield text, dict(meta), (list(map(float, vecs[i])) if vecs is not None else None)
+                yield text, dict(meta), (np.asarray(vecs[i], dtype=np.float64).tolist() if vecs is not None else None)
             if len(docs) < _PAGE:
                 return
             offset += _PAGE
@@ -297,7 +292,7 @@ class Store:
 
     def activate(self, name: str) -> None:
         """Point readers at `name` (one metadata write), keeping the previous one for a generation."""
-        manifest = self._manifest_for_write()
+        manifest = self._manifest()
         previous = (manifest.metadata or {}).get("active")
         manifest.modify(metadata={"active": name, "previous": previous or "", "switched_at": time.time()})
 
@@ -305,13 +300,16 @@ class Store:
         """Drop collections that are neither active nor previous (e.g. left by a killed build)."""
         manifest = self._manifest()
         meta = manifest.metadata or {}
-        keep = {meta.get("active"), meta.get("previous"), f"{self.settings.collection_prefix}-manifest"}
-        artifact_store.drop(manifest, {str(k) for k in keep if k})
+        generations = {str(g) for g in (meta.get("active"), meta.get("previous")) if g}
+        keep = {*generations, *(g + ARTIFACT_SUFFIX for g in generations),
+                f"{self.settings.collection_prefix}-manifest"}
+        artifact_store.drop(manifest, set())  # artifact records an older version kept in the manifest
         dropped = []
         for collection in self.client.list_collections():
             name = collection.name
             if name.startswith(f"{self.settings.collection_prefix}-") and name not in keep:
                 self.client.delete_collection(name)
                 self._handles.pop(name, None)
-                dropped.append(name)
+                if not name.endswith(ARTIFACT_SUFFIX):
+                    dropped.append(name)
         return dropped

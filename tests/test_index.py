@@ -88,7 +88,8 @@ def test_failure_mid_build_leaves_the_previous_index_answering(
     report = build_index(settings)
     assert (report.embedded, report.reused) == (2, 28)
     names = {c.name for c in store.client.list_collections()}
-    assert names == {"policyqa-manifest", good.collection, report.collection}
+    generations = {good.collection, report.collection}  # each with its lexical artifact beside it
+    assert names == {"policyqa-manifest", *generations, *(g + "-lexical" for g in generations)}
 
 
 def test_index_built_with_other_settings_is_a_clear_error(make_settings: Callable[..., Settings]) -> None:

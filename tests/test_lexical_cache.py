@@ -86,6 +86,15 @@ def test_an_encoded_state_decodes_to_the_same_view(corpus: Corpus) -> None:
     _same_view(opened, IndexView.build("gen-1", chunks, lexicon, [(k, []) for k in keys], names))
 
 
+def test_chunks_round_trip_whole_whether_or_not_their_embed_text_is_the_composed_one(corpus: Corpus) -> None:
+    chunks, keys, names, lexicon = corpus
+    odd = replace(chunks[3], embed_text="人工改写的检索文本")  # not heading path + label + text
+    mixed = [*chunks[:3], odd, *chunks[4:]]
+    state = decode(encode(fit("gen-1", mixed, keys, lexicon, names)))
+    assert list(state.chunks) == mixed and state.chunks[3].embed_text == "人工改写的检索文本"
+    assert state.chunks[0].embed_text == chunks[0].embed_text and "\n" in state.chunks[0].embed_text
+
+
 def _damaged(blob: bytes) -> dict[str, bytes]:
     head = len(MAGIC) + 65
     flipped = bytearray(blob)
@@ -268,7 +277,7 @@ def _resign(corpus: Path) -> None:
     (corpus / "catalog.toml").write_text(tomlkit.dumps(catalog), encoding="utf-8")
 
 
-# ---- the manifest's write log (real embedded Chroma in a tmp dir, no model) ------------------------------------
+# ---- where artifacts live in Chroma (real embedded Chroma in a tmp dir, no model) ------------------------------
 
 def _log_rows(data_dir: Path, collection_id: str) -> int:
     import sqlite3
@@ -278,25 +287,23 @@ def _log_rows(data_dir: Path, collection_id: str) -> int:
                               (f"%{collection_id}",)).fetchone()[0])
 
 
-def test_rewritten_artifacts_do_not_pile_up_in_the_manifests_write_log(tmp_path: Path) -> None:
-    from index.chroma_client import PolicyqaEmbeddingFunction, client_for
-    from index.store import MANIFEST_SYNC
+def test_artifacts_live_beside_their_generation_and_leave_nothing_in_chromas_log(tmp_path: Path) -> None:
+    from index import artifact_store
+    from index.chroma_client import client_for
+    from index.store import ARTIFACT_SUFFIX
 
     settings = Settings(data_dir=tmp_path / "data", collection_prefix="logtest")
-    blob = MAGIC + os.urandom(3_000_000)  # three parts a write
-    # a manifest made before the fix: Chroma's default persists its vector index every 1000 writes
-    old = client_for(settings).get_or_create_collection(
-        "logtest-manifest", embedding_function=PolicyqaEmbeddingFunction(settings.embedding))  # type: ignore[arg-type]
-    assert int(old.configuration["hnsw"]["sync_threshold"]) > MANIFEST_SYNC  # type: ignore[index]
-    store = Store(settings)
-    for _ in range(6):
+    store, client = Store(settings), client_for(settings)
+    blob = MAGIC + os.urandom(2_500_000)  # three parts a write
+    manifest = store._manifest()
+    artifact_store.put(manifest, "logtest-old", b"an artifact an earlier version kept in the manifest")
+    for _ in range(3):
         store.put_artifact("logtest-gen", blob)
-    manifest = client_for(settings).get_collection("logtest-manifest")
-    assert manifest.configuration["hnsw"]["sync_threshold"] == MANIFEST_SYNC  # type: ignore[index]
-    assert _log_rows(settings.data_dir, str(manifest.id)) <= 2 * MANIFEST_SYNC  # 24 rows (72 MB) before
-    assert store.artifact("logtest-gen") == blob
-    # the control: a collection left at Chroma's default keeps every write in its log
-    plain = client_for(settings).get_or_create_collection("logtest-plain")
-    for i in range(6):
-        plain.add(ids=[f"r{i}"], embeddings=np.ones((1, 1), dtype=np.float32), metadatas=[{"data": "x"}])
-    assert _log_rows(settings.data_dir, str(plain.id)) == 6
+    assert store.artifact("logtest-gen") == blob and store.artifact("logtest-old") is None
+    lexical = client.get_collection("logtest-gen" + ARTIFACT_SUFFIX)
+    assert _log_rows(settings.data_dir, str(lexical.id)) > 0
+    store.drop_artifact("logtest-gen")  # the generation's artifact goes, and Chroma's log of it with it
+    assert store.artifact("logtest-gen") is None and _log_rows(settings.data_dir, str(lexical.id)) == 0
+    store.drop_artifact("logtest-gen")  # twice is fine
+    store.prune()  # no generation is active: the legacy records in the manifest go too
+    assert not manifest.get(where={"kind": artifact_store.KIND}, include=[])["ids"]
