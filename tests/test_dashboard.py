@@ -85,12 +85,12 @@ def test_dashboard_figures_equal_direct_counts_of_the_log(log: FeedbackDB, tmp_p
         assert (d.up, d.down) == (want["ratings"].get((d.day, 1), 0), want["ratings"].get((d.day, -1), 0)), d.day
         assert d.p50_ms == pytest.approx(np.percentile(want["per_day"][d.day], 50))
         assert d.p95_ms == pytest.approx(np.percentile(want["per_day"][d.day], 95))
-    assert (f.questions, f.refused) == (8, 3) == (sum(n for n, _ in want["days"].values()),
+    assert (f.total.questions, f.total.refused) == (8, 3) == (sum(n for n, _ in want["days"].values()),
                                                  sum(r for _, r in want["days"].values()))
-    assert (f.up, f.down) == (sum(n for (_, r), n in want["ratings"].items() if r == 1),
+    assert (f.total.up, f.total.down) == (sum(n for (_, r), n in want["ratings"].items() if r == 1),
                               sum(n for (_, r), n in want["ratings"].items() if r == -1)) == (4, 3)
-    assert f.p50_ms == pytest.approx(np.percentile(want["latency"], 50))
-    assert f.p95_ms == pytest.approx(np.percentile(want["latency"], 95))
+    assert f.total.p50_ms == pytest.approx(np.percentile(want["latency"], 50))
+    assert f.total.p95_ms == pytest.approx(np.percentile(want["latency"], 95))
     assert [list(x) for x in f.top_clauses] == [[k, n] for k, n in want["clauses"]]
     assert f.top_clauses[0] == ("sanmen:一(二)-4", 2) or f.top_clauses[0] == ("sanmen:二(七)2", 2)
     assert [list(x) for x in f.top_refused] == [[q, n] for q, n in want["refused"]]

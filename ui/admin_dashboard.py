@@ -25,11 +25,12 @@ REFUSED_HEADERS = ["被拒答的问题", "次数"]
 
 
 def summary_html(f: Figures) -> str:
-    rate = "—" if f.refusal_rate is None else f"{f.refusal_rate:.1%}"
-    p50 = "—" if f.p50_ms is None else f"{f.p50_ms:.0f} ms"
-    p95 = "—" if f.p95_ms is None else f"{f.p95_ms:.0f} ms"
-    cells = [("日期 range", f"{f.start.isoformat()} … {f.end.isoformat()}"), ("问题 questions", f.questions),
-             ("拒答 refused", f"{f.refused} ({rate})"), ("赞 up", f.up), ("踩 down", f.down),
+    total = f.total
+    rate = "—" if total.refusal_rate is None else f"{total.refusal_rate:.1%}"
+    p50 = "—" if total.p50_ms is None else f"{total.p50_ms:.0f} ms"
+    p95 = "—" if total.p95_ms is None else f"{total.p95_ms:.0f} ms"
+    cells = [("日期 range", f"{f.start.isoformat()} … {f.end.isoformat()}"), ("问题 questions", total.questions),
+             ("拒答 refused", f"{total.refused} ({rate})"), ("赞 up", total.up), ("踩 down", total.down),
              ("延迟 latency p50", p50), ("p95", p95)]
     items = "".join(f'<div class="pqa-dash-cell"><div class="pqa-dash-k">{esc(k)}</div>'
                     f'<div class="pqa-dash-v">{esc(v)}</div></div>' for k, v in cells)

@@ -46,18 +46,9 @@ class Figures:
     start: date
     end: date
     days: tuple[Day, ...]  # every day of the range, in order, days without questions included
-    questions: int
-    refused: int
-    up: int
-    down: int
-    p50_ms: float | None
-    p95_ms: float | None
+    total: Day  # the whole range as one “day” (its `day` is the range, start..end)
     top_clauses: tuple[tuple[str, int], ...]  # clause key, questions that cited it
     top_refused: tuple[tuple[str, int], ...]  # refused question (trimmed), how often
-
-    @property
-    def refusal_rate(self) -> float | None:
-        return self.refused / self.questions if self.questions else None
 
 
 def parse_range(start: Any, end: Any, today: date | None = None) -> tuple[date, date]:
@@ -100,16 +91,18 @@ def aggregate(questions: Sequence[dict[str, Any]], feedback: Sequence[dict[str, 
     days = []
     for n in range((end - start).days + 1):
         key = (start + timedelta(days=n)).isoformat()
-        rows = per_day.get(key, [])
-        latencies = [float(r["latency_ms"]) for r in rows]
-        days.append(Day(key, len(rows), sum(bool(r["refused"]) for r in rows), ratings[(key, 1)], ratings[(key, -1)],
-                        percentile(latencies, 50), percentile(latencies, 95)))
-    latencies = [float(r["latency_ms"]) for r in questions]
+        days.append(_tally(key, per_day.get(key, []), ratings[(key, 1)], ratings[(key, -1)]))
+    total = _tally(f"{start.isoformat()}..{end.isoformat()}", questions, sum(d.up for d in days),
+                   sum(d.down for d in days))
     cited: Counter[str] = Counter(k for r in questions for k in clause_keys(r["citations"]))
     refused: Counter[str] = Counter(str(r["question"]).strip() for r in questions if r["refused"])
-    return Figures(start, end, tuple(days), len(questions), sum(bool(r["refused"]) for r in questions),
-                   sum(d.up for d in days), sum(d.down for d in days), percentile(latencies, 50),
-                   percentile(latencies, 95), tuple(_top(cited, top)), tuple(_top(refused, top)))
+    return Figures(start, end, tuple(days), total, tuple(_top(cited, top)), tuple(_top(refused, top)))
+
+
+def _tally(key: str, rows: Sequence[dict[str, Any]], up: int, down: int) -> Day:
+    latencies = [float(r["latency_ms"]) for r in rows]
+    return Day(key, len(rows), sum(bool(r["refused"]) for r in rows), up, down,
+               percentile(latencies, 50), percentile(latencies, 95))
 
 
 def _top(counter: Counter[str], n: int) -> list[tuple[str, int]]:
@@ -133,18 +126,11 @@ def _round(value: float | None, digits: int = 1) -> float | str:
 
 def figures_csv(f: Figures) -> str:
     """The numbers behind every chart, one per row: section, key, metric, value."""
-    rows: list[tuple[str, str, str, Any]] = []
-    span = f"{f.start.isoformat()}..{f.end.isoformat()}"
-    for metric, value in (("questions", f.questions), ("refused", f.refused),
-                          ("refusal_rate", _round(f.refusal_rate, 4)), ("thumbs_up", f.up), ("thumbs_down", f.down),
-                          ("latency_p50_ms", _round(f.p50_ms)), ("latency_p95_ms", _round(f.p95_ms))):
-        rows.append(("total", span, metric, value))
-    for d in f.days:
-        for metric, value in (("questions", d.questions), ("refused", d.refused),
-                              ("refusal_rate", _round(d.refusal_rate, 4)), ("thumbs_up", d.up),
-                              ("thumbs_down", d.down), ("latency_p50_ms", _round(d.p50_ms)),
-                              ("latency_p95_ms", _round(d.p95_ms))):
-            rows.append(("day", d.day, metric, value))
+    rows = [(section, d.day, metric, value) for section, d in (("total", f.total), *(("day", d) for d in f.days))
+            for metric, value in (("questions", d.questions), ("refused", d.refused),
+                                  ("refusal_rate", _round(d.refusal_rate, 4)), ("thumbs_up", d.up),
+                                  ("thumbs_down", d.down), ("latency_p50_ms", _round(d.p50_ms)),
+                                  ("latency_p95_ms", _round(d.p95_ms)))]
     rows += [("cited_clause", key, "questions", n) for key, n in f.top_clauses]
     rows += [("refused_question", question, "count", n) for question, n in f.top_refused]
     return to_csv(CSV_HEADER, rows)
