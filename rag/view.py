@@ -25,6 +25,7 @@ from index.lexical_cache import LexicalState
 from index.models import Chunk, Key
 from index.parse import CN_NUM
 from rag.lexical import (
+    _HAN,
     FITTED,
     clause_content,
     find_boilerplate,
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 _SECTION = re.compile(rf"^([{CN_NUM}]+)、(.+)$")
 _ITEM = re.compile(rf"^\(([{CN_NUM}]+)\)(.+)$")
 _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*[A-Za-z0-9]|[A-Za-z0-9]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 _QUOTED = re.compile(r"[“\"'‘「《]([^”\"'’」》]{2,20})[”\"'’」》]")
 
 
