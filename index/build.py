@@ -71,6 +71,8 @@ def _unchanged(store: Store, embedder: PolicyEmbeddings, chunks: list[Chunk], ke
         info = store.check(embedder.model_id)
     except (NoIndexError, IndexMismatchError):
         return None
+    if not store.keys_apart(info.name):
+        return None  # an older layout (keys among the chunks, slowing every chunk query): rebuild it
     stored = {(c.chunk_id, c.content_hash, c.spans) for c in store.chunks(info.name)}
     if stored != {(c.chunk_id, c.content_hash, c.spans) for c in chunks}:
         return None

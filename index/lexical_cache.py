@@ -53,7 +53,7 @@ class LexicalState:
 
     generation: str  # the Chroma collection name
     chunks: tuple[Chunk, ...]  # in the store's order (BM25 row i is chunks[i])
-    ids: str  # ids_digest() of every record id of the collection (chunks and keys)
+    ids: str  # ids_digest() of every record id of the generation's collection (its chunks)
     records: int  # how many records the collection holds
     tokenizer: str  # rag.lexical.tokenizer_id(): stopwords, jieba and bm25s versions, FORMAT
     bm25: bm25s.BM25 | None

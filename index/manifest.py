@@ -26,7 +26,7 @@ FORMAT = "clause-v2"  # bump with index.chunk.CHUNKER_VERSION
 # index/lexical_cache.py's format; here so the no-op path imports nothing heavy.
 # lexical-2: a chunk's embed_text is stored only when it is not the one composed from path, label and text;
 # lexical-3: stored in the generation's own `<name>-lexical` collection, no longer in the manifest.
-LEXICAL_FORMAT = "lexical-3"
+LEXICAL_FORMAT = "lexical-4"
 LEXICAL_FILES = ("words.toml", "patterns.toml")  # of the lexicon dir: stopwords and boilerplate patterns
 
 

@@ -88,8 +88,8 @@ def test_failure_mid_build_leaves_the_previous_index_answering(
     report = build_index(settings)
     assert (report.embedded, report.reused) == (2, 28)
     names = {c.name for c in store.client.list_collections()}
-    generations = {good.collection, report.collection}  # each with its lexical artifact beside it
-    assert names == {"policyqa-manifest", *generations, *(g + "-lexical" for g in generations)}
+    generations = {good.collection, report.collection}  # each with its keys and lexical artifact beside it
+    assert names == {"policyqa-manifest", *generations, *(g + s for g in generations for s in ("-keys", "-lexical"))}
 
 
 def test_index_built_with_other_settings_is_a_clear_error(make_settings: Callable[..., Settings]) -> None:
@@ -106,6 +106,8 @@ def test_plain_language_keys_are_indexed_beside_the_chunks(make_settings: Callab
     assert report.keys == len(keys) > 30 and report.keys_embedded == report.keys
     assert {k.clause_key for k in keys} == {c.clause_key for c in Store(settings).chunks(report.collection)}
     assert len(Store(settings).chunks(report.collection)) == 30  # keys never appear as chunks
+    # the chunk collection holds chunks only, so a chunk query needs no `where` (Chroma pre-filters every id)
+    assert Store(settings).client.get_collection(report.collection).count() == 30
 
 
 def test_a_no_change_index_run_decides_from_the_manifest_without_chroma_or_the_embedder(
