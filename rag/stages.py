@@ -35,7 +35,10 @@ class CatalogStage:
         question = query.standalone
         docs = list(a.documents.values())
         # before the targets table: “省里那个11号文定了哪些数字目标” asks for the cited text, not ours
-        cited = cited_question(question, docs, primary_id, lexicon, view.corpus_text)
+        # a follow-up naming a document is judged by its own words (“那台州那个65号文件里…目标是多少?”
+        # after “依据了哪些文件?” asks for that text's content, not again for the basis)
+        cited = (query.focus and cited_question(query.focus, docs, primary_id, lexicon, view.corpus_text)) \
+            or cited_question(question, docs, primary_id, lexicon, view.corpus_text)
         if cited is not None and cited.asks_content:
             preamble = view.by_clause.get(f"{primary_id}:序言", [])[:1]
             related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in preamble)

@@ -70,6 +70,17 @@ def test_content_of_a_cited_document_without_text_is_refused_with_its_metadata(a
     assert "中共浙江省委、浙江省人民政府" in answer.answer and "浙委发〔2022〕11号" in answer.answer
 
 
+def test_a_follow_up_naming_a_cited_document_asks_for_its_content_not_the_basis_again(
+    assistant: Assistant,
+) -> None:
+    history = [{"role": "user", "content": "文件依据了哪些上级文件?"},
+               {"role": "assistant", "content": "依据国家纲要、浙委发〔2022〕11号、台市委发〔2022〕65号。"}]
+    answer = assistant.answer("那台州那个65号文件里,企业标准总师的目标是多少?", history)
+    assert answer.refused and answer.reason == "cited_document_missing" and "台市委发〔2022〕65号" in answer.answer
+    again = assistant.answer("那这些文件都是哪年发的?", history)  # leans on the basis turn: not a content question
+    assert again.reason != "cited_document_missing"
+
+
 def test_other_places_are_out_of_scope(assistant: Assistant) -> None:
     answer = assistant.answer("仙居县有没有出台标准化奖励办法?")
     assert answer.refused and "仙居县" in answer.answer
