@@ -36,6 +36,8 @@ class DetailKind:
     prefer_line: bool = False  # …even when another quoted sentence already states it in passing
     near: int = 0  # the statement must stand within this many characters of a question term (0: anywhere)
     corpus: bool = False  # stated when the corpus holds the question's own figure (`states` is built per question)
+    units: tuple[tuple[str, ...], ...] = ()  # groups of interchangeable units: 多少人 is not stated by “3个”
+    loose_units: tuple[str, ...] = ()  # units that count anything (几个人才 is stated by “10名”)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class Lexicon:
                 named = dict.fromkeys(re.sub(r"\s+", "", m.group(0)) for m in kind.asks.finditer(lowered))
                 figures = "|".join(re.escape(n) for n in named)  # 5万 is not stated by 15万
                 kind = replace(kind, states=re.compile(rf"(?<![\d.])(?:{figures})(?![\d.])"))
+            elif kind.units:
+                kind = _counted_in(kind, " ".join(m.group(0) for m in kind.asks.finditer(lowered)))
             out.append(kind)
         return tuple(out)
 
@@ -151,6 +155,17 @@ class Lexicon:
         if self.glossary_pattern is None:
             return []
         return list(dict.fromkeys(self.glossary[m.group(1).lower()] for m in self.glossary_pattern.finditer(text)))
+
+
+def _counted_in(kind: DetailKind, asked: str) -> DetailKind:
+    """`kind` stated only by a number in the unit group the question counts in (多少人口 → 名/人/位…)."""
+    group = next((g for g in kind.units
+                  if re.search(rf"(多少|几)({'|'.join(re.escape(u) for u in g if u not in kind.loose_units)})", asked)),
+                 None)
+    if group is None:
+        return kind
+    units = "|".join(map(re.escape, group))
+    return replace(kind, states=re.compile(rf"\d+\s*(?:{units})|[一二三四五六七八九十两]+(?:{units})"))
 
 
 def _pattern(value: Any, where: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
@@ -176,7 +191,9 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
         kinds.append(DetailKind(str(raw["name"]), str(raw["label"]), str(raw.get("label_en", raw["label"])),
                                 _pattern(raw.get("asks"), where + " asks"), states, bool(raw.get("boilerplate")),
                                 line=bool(raw.get("line")), prefer_line=bool(raw.get("prefer_line")),
-                                near=int(raw.get("near", 0)), corpus=source == "question"))
+                                near=int(raw.get("near", 0)), corpus=source == "question",
+                                units=tuple(tuple(str(u) for u in g) for g in raw.get("units", [])),
+                                loose_units=tuple(str(u) for u in raw.get("loose_units", []))))
     return tuple(kinds)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.lexicon import Lexicon, load_lexicon
+from rag.lexicon import DetailKind, Lexicon, load_lexicon
 from rag.normalize import normalize
 from rag.scope import foreign_places
 
@@ -134,6 +134,20 @@ def test_a_figure_is_stated_only_by_itself_in_the_corpus(lex: Lexicon) -> None:
     assert lex.frame_words("这些目标是到哪一年要完成的?") == {"一年", "哪一年"}
     assert not lex.frame_words("企业标准总师培育计划")
     assert {"邮箱地址", "地址"} <= lex.frame_words("邮箱地址发我一下")  # the whole asking phrase
+
+
+def test_a_count_is_stated_only_in_the_unit_it_is_asked_in(lex: Lexicon) -> None:
+    from rag.evidence import states
+
+    def count(question: str) -> DetailKind:
+        return next(k for k in lex.asked_details(question) if k.name == "count")
+
+    assert states(count("企业标准总师要培育多少人?"), "培育企业标准总师10名以上", lex)
+    assert states(count("专利标准融合发展企业评几家?"), "评定专利标准融合发展企业3家以上", lex)
+    assert not states(count("这几个镇各有多少人口?"), "横渡、亭旁、花桥3个山区镇", lex)
+    assert not states(count("标准化技术委员会有多少名委员?"), "争取国家级标准化试点项目1个以上", lex)
+    assert states(count("国际标准要制定多少?"), "主导或参与制定国际标准1项以上", lex)  # no unit asked: any count
+    assert states(count("标准总师这种人才,县里打算培养几个?"), "培育企业标准总师10名以上", lex)  # 个 counts anything
 
 
 def test_a_place_is_stated_by_a_town_not_by_a_province(lex: Lexicon) -> None:
