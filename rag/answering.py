@@ -9,6 +9,7 @@ state, where it mentions a rare term of the question, or that it does not answer
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag import compose
@@ -105,16 +106,19 @@ class RetrieveStage(Composer):
     """Each asked part answered from retrieval and extraction, then composed (always answers)."""
 
     def __call__(self, query: Query, view: IndexView) -> Answer:
-        parts, retrievals = [], []
-        for text in query.parts:
+        parts: list[PartResult] = []
+        retrievals: list[Retrieval] = []
+        for index, text in enumerate(query.parts):
             ref, chunks = view.named(text, self.a.primary, self.a.superseded) if len(query.parts) > 1 else (None, [])
+            answered = {c.clause_key for p in parts for c in p.citations} if index in query.further else set()
             if chunks:  # a part that names a clause (“发展目标里…,具体举措里…”)
-                retrieval = Retrieval(text, self.lookup_hits(chunks), ref=ref)
+                retrieval = _beyond(Retrieval(text, self.lookup_hits(chunks), ref=ref), answered)
                 parts.append(answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(text)))
                 retrievals.append(retrieval)
                 continue
             rare = {t: c for t, c in query.rare.items() if t in text}
             retrieval = self.a.retriever.search(text, rare=rare, exclude=self.a.superseded)
+            retrieval = _beyond(retrieval, answered)  # a further part asks for more than was answered
             scorer = ((lambda texts, v=retrieval.vector: self.a.sentences.similarities(texts, v))
                       if retrieval.vector else None)
             focus = query.focus if len(query.parts) == 1 else ""
@@ -124,6 +128,12 @@ class RetrieveStage(Composer):
                                      english=query.english, details=details, focus=focus))
             retrievals.append(retrieval)
         return self.compose(query, view, parts, retrievals)
+
+
+def _beyond(retrieval: Retrieval, answered: set[str]) -> Retrieval:
+    """`retrieval` without the clauses already answered, unless nothing else was found."""
+    rest = tuple(h for h in retrieval.hits if h.chunk.clause_key not in answered)
+    return replace(retrieval, hits=rest) if rest else retrieval
 
 
 def _corpus_spelling(sentence: str, rare: dict[str, list[str]]) -> str:

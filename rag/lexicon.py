@@ -85,6 +85,7 @@ class Lexicon:
     asked_before_comma: re.Pattern[str]
     pair_marker: re.Pattern[str]
     pair_split: re.Pattern[str]
+    follow_on: re.Pattern[str]
     references: References
     texts: dict[str, dict[str, str]]
     glossary: dict[str, str]
@@ -253,6 +254,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         asked_before_comma=_pattern(multi["asked_before_comma"], "patterns.toml multipart.asked_before_comma"),
         pair_marker=_pattern(multi["pair_marker"], "patterns.toml multipart.pair_marker"),
         pair_split=_pattern(multi["pair_split"], "patterns.toml multipart.pair_split"),
+        follow_on=_pattern(multi["follow_on"], "patterns.toml multipart.follow_on"),
         references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),
                               _pattern(refs["preamble"], "patterns.toml references.preamble"),
                               _pattern(refs["lookup_words"], "patterns.toml references.lookup_words"),

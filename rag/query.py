@@ -31,6 +31,7 @@ class Query:
     details: tuple[DetailKind, ...]
     parts: tuple[str, ...]  # the separately asked parts (one when the question asks one thing)
     rare: dict[str, list[str]]  # rare terms of the corpus in the question → their clauses
+    further: frozenset[int] = frozenset()  # parts asking something further about the part before (又/还/配套)
 
     @property
     def lang(self) -> str:
@@ -84,19 +85,48 @@ def _split_asked(text: str, lexicon: Lexicon) -> list[str]:
     return [p for p in [*out, current.strip(" ,，")] if p]
 
 
-def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tuple[str, ...]:
+def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tuple[tuple[str, ...], frozenset[int]]:
     """“…几项?另外…多少?” → the two asked parts; “A和B分别…” splits at 和 too. Parts without a topic of
-    their own (“具体如下”, “and by when?”) stay with the part before them."""
-    splitter = lexicon.pair_split if lexicon.pair_marker.search(text) else lexicon.multipart_split
-    pieces = [p.strip(" ,，") for p in splitter.split(text) if p and p.strip(" ,，")]
-    pieces = [q for p in pieces for q in _split_asked(p, lexicon)]
+    their own (“具体如下”, “and by when?”) stay with the part before them. A part that asks something
+    further about the same topic (“…目标几家,主要举措里又是怎么说的?”) borrows the topic of the part before
+    it and is marked `further`: it is answered by another clause than the parts before it."""
+    pair = bool(lexicon.pair_marker.search(text))
+    splitter = lexicon.pair_split if pair else lexicon.multipart_split
+    pieces = [(q, i == 0 and joined) for p, joined in _pieces(text, splitter, pair)
+              for i, q in enumerate(_split_asked(p, lexicon))]
     parts: list[str] = []
-    for piece in pieces:
-        if parts and not has_topic(piece, lexicon, view):
-            parts[-1] = f"{parts[-1]} {piece}"
-        elif has_topic(piece, lexicon, view):
+    further: set[int] = set()
+    for piece, joined in pieces:
+        topic = has_topic(piece, lexicon, view)
+        if parts and (lexicon.follow_on.search(piece) or view.named(piece, "")[0] or (joined and not topic)):
+            further.add(len(parts))
+            parts.append(f"{_topic_of(parts[-1], lexicon, view)} {piece}")
+        elif topic:
             parts.append(piece)
-    return tuple(parts[:limit]) if len(parts) >= 2 else (text,)
+        elif parts:
+            parts[-1] = f"{parts[-1]} {piece}"
+    if len(parts) < 2:
+        return (text,), frozenset()
+    return tuple(parts[:limit]), frozenset(i for i in further if i < limit)
+
+
+def _pieces(text: str, splitter: re.Pattern[str], pair: bool) -> list[tuple[str, bool]]:
+    """The pieces between the splitter's matches, each with whether a connective word (另外, 还有…) joined it
+    to the piece before (a pair's 和 does not count: “A和B” asks about both, not about more)."""
+    out, start, joined = [], 0, False
+    for m in splitter.finditer(text):
+        out.append((text[start:m.start()], joined))
+        start, joined = m.end(), not pair and bool(re.search(r"[\u4e00-\u9fffA-Za-z]", m.group(0)))
+    out.append((text[start:], joined))
+    return [(p.strip(" ,，"), j) for p, j in out if p.strip(" ,，")]
+
+
+def _topic_of(part: str, lexicon: Lexicon, view: IndexView) -> str:
+    """What `part` is about: its words the corpus knows, less generic words and how it asks (多少, 2025年)."""
+    frame = lexicon.frame_words(part)
+    words = [t for t in lexicon.tokenize(part)
+             if view.known(t) and t not in lexicon.generic and t not in frame and not t.isdigit()]
+    return " ".join(dict.fromkeys(words))
 
 
 def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: IndexView,
@@ -105,6 +135,8 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
     text = clip(normalize(raw), limit)
     alone = clip(standalone(raw, history, lexicon, view), limit)
     rewritten = alone != text
+    parts, further = ((alone,), frozenset[int]()) if rewritten else split_parts(alone, lexicon, view,
+                                                                               config.limits.max_parts)
     cfg = config.retrieval
     return Query(
         raw=raw,
@@ -114,7 +146,8 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
         english=is_english(text),
         traditional=is_traditional(raw),
         details=lexicon.asked_details(text),
-        parts=(alone,) if rewritten else split_parts(alone, lexicon, view, config.limits.max_parts),
+        parts=parts,
+        further=further,
         rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin, cfg.rare_min_digits,
                               exclude),
     )

@@ -215,6 +215,22 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert not lex.pair_marker.search("一网通办怎么说")
     assert lex.asked_before_comma.search("到2025年目标几项")
     assert not lex.asked_before_comma.search("我们几家同行企业")
+    assert lex.follow_on.search("主要举措里又是怎么说的") and lex.follow_on.search("配套上有什么制度")
+    assert not lex.follow_on.search("具体如下") and not lex.follow_on.search("企业标准总师要培育多少名")
+
+
+def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexicon) -> None:
+    from index.models import Chunk
+    from rag.query import split_parts
+    from rag.view import IndexView
+
+    texts = ["培育企业标准总师10名以上", "完善企业标准总师制度", "地方标准平均制定周期缩短至12个月以内"]
+    chunks = [Chunk("d", f"c{i}", 0, 1, f"c{i}", (), t, t, i, f"h{i}", ()) for i, t in enumerate(texts)]
+    view = IndexView.build("g", chunks, lex)
+    parts, further = split_parts("企业标准总师要培育多少名,配套上有什么制度?", lex, view, 3)
+    assert len(parts) == 2 and further == {1} and "总师" in parts[1] and "配套" in parts[1]
+    parts, further = split_parts("企业标准总师要培育多少名,具体如下", lex, view, 3)
+    assert parts == ("企业标准总师要培育多少名,具体如下",) and not further
 
 
 def test_clause_reference_vocabulary(lex: Lexicon) -> None:

@@ -78,6 +78,16 @@ def test_a_question_about_two_things_cites_both(assistant: Assistant, question: 
     assert clauses <= set(_cited(answer)), answer.answer
 
 
+@pytest.mark.parametrize(("question", "clauses"), [
+    ("企业标准总师要培育多少名?配套上还有什么制度?", ["一(二)-4", "三(二)"]),
+    ("专利标准融合发展企业要评定几家?具体举措里还怎么说?", ["一(二)-4", "二(七)1"]),
+])
+def test_a_further_question_on_the_same_topic_gets_another_clause(assistant: Assistant, question: str,
+                                                                 clauses: list[str]) -> None:
+    cited = _cited(assistant.answer(question))
+    assert all(any(c in cited for c in alternatives.split("|")) for alternatives in clauses), cited
+
+
 @pytest.mark.parametrize("question", ["到2035年三门的标准化要达到什么目标?", "重要技术标准每项奖励20万元吗?"])
 def test_a_year_or_sum_the_corpus_never_names_is_refused_with_the_nearest_clauses(assistant: Assistant,
                                                                                question: str) -> None:
