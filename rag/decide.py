@@ -39,6 +39,9 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     frame = {t for t in lexicon.frame_words(retrieval.query) if not view.known(t)}
     content = content - frame or content
     unknown = [t for t in content if not view.known(t)]
+    # an English question shares no words with the Chinese text: its coverage is that of its domain terms
+    # (glossary_en.toml), its unknown words stay its own
+    covered = {t for t in terms_of(retrieval.lexical, lexicon) if t not in lexicon.generic} if english else content
     weight = sum(view.idf_of(t) for t in content)
     stats = retrieval.stats
     best_text = context(best.chunk) + best.sentence if best else ""
@@ -46,8 +49,8 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     clause_text = view.clause_text(best.chunk.clause_key) + key_text if best else ""
     return {
         "lex_best": best.lexical if best else 0.0,
-        "cover_sentence": coverage(view, content, best_text, known_only=False) if best else 0.0,
-        "cover_clause": coverage(view, content, clause_text, known_only=False) if best else 0.0,
+        "cover_sentence": coverage(view, covered, best_text, known_only=False) if best else 0.0,
+        "cover_clause": coverage(view, covered, clause_text, known_only=False) if best else 0.0,
         "cover_keys": coverage(view, content, key_text, known_only=False) if key_text else 0.0,
         "oov": sum(view.idf_of(t) for t in unknown) / weight if weight else 1.0,
         "unknown_any": 1.0 if any(len(t) >= 2 for t in unknown) else 0.0,

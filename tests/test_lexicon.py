@@ -265,6 +265,8 @@ def test_every_text_exists_in_both_languages_and_fills_in(lex: Lexicon) -> None:
 def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert lex.english_terms("How many chief standardization engineers? QR codes?") == ["企业标准总师", "二维码"]
     assert lex.english_terms("What is the weather like?") == []
+    assert lex.english_terms("Which trade agreement is an opportunity?") == ["多边贸易体制", "机遇"]
+    assert lex.english_terms("Is there a trade fair?") == []
 
 
 def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> None:

@@ -232,3 +232,16 @@ def test_unreviewed_records_are_marked_and_saving_keeps_the_others(tmp_path: Pat
     assert not layer["d:二"].reviewed
     lines = (tmp_path / "interpretations" / "d.jsonl").read_text(encoding="utf-8").splitlines()
     assert all(json.loads(line)["doc_id"] == "d" for line in lines)
+
+
+def test_an_english_question_is_covered_by_its_domain_terms_and_keeps_its_unknown_words(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.answer("Which trade agreement should local firms treat as an opportunity?")
+    assert answer.trace is not None
+    decision = answer.trace.parts[0].decision
+    assert decision is not None and decision.features["cover_sentence"] > 0.5  # 多边贸易体制, 机遇 are in 二(六)1
+    restaurant = assistant.answer("Which restaurant in Sanmen serves the best seafood?")
+    assert restaurant.refused and restaurant.trace is not None
+    features = restaurant.trace.parts[0].decision.features  # type: ignore[union-attr]
+    assert features["cover_sentence"] == 0.0 and features["oov"] > 0.5
