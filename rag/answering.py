@@ -110,7 +110,8 @@ class RetrieveStage(Composer):
         retrievals: list[Retrieval] = []
         for index, text in enumerate(query.parts):
             ref, chunks = view.named(text, self.a.primary, self.a.superseded) if len(query.parts) > 1 else (None, [])
-            answered = {c.clause_key for p in parts for c in p.citations} if index in query.further else set()
+            answered = ({c.clause_key for p in parts for c in p.citations} | query.answered
+                        if index in query.further else set())
             if chunks:  # a part that names a clause (“发展目标里…,具体举措里…”)
                 retrieval = _beyond(Retrieval(text, self.lookup_hits(chunks), ref=ref), answered)
                 parts.append(answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(text)))
@@ -123,7 +124,9 @@ class RetrieveStage(Composer):
                       if retrieval.vector else None)
             focus = query.focus if len(query.parts) == 1 else ""
             own = self.a.lexicon.asked_details(text)
-            details = (query.details or own) if focus else own  # a follow-up asks what its own words ask
+            # a follow-up asks what its own words ask, or else what the question it follows asked, unless it
+            # asks for something further (“这个奖后面有没有说…”)
+            details = (query.details if index in query.further else query.details or own) if focus else own
             parts.append(answer_part(text, retrieval, view, self.a.lexicon, self.a.config, scorer=scorer,
                                      english=query.english, details=details, focus=focus))
             retrievals.append(retrieval)
@@ -131,8 +134,9 @@ class RetrieveStage(Composer):
 
 
 def _beyond(retrieval: Retrieval, answered: set[str]) -> Retrieval:
-    """`retrieval` without the clauses already answered, unless nothing else was found."""
-    rest = tuple(h for h in retrieval.hits if h.chunk.clause_key not in answered)
+    """`retrieval` without the clauses already answered (keys, or ids cited by an earlier answer), unless
+    nothing else was found."""
+    rest = tuple(h for h in retrieval.hits if h.chunk.clause_key not in answered and h.chunk.clause_id not in answered)
     return replace(retrieval, hits=rest) if rest else retrieval
 
 

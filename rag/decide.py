@@ -66,8 +66,10 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
 
 def only_rare(retrieval: Retrieval, lexicon: Lexicon) -> bool:
     """The question asks about its rare terms and nothing else (“RCEP在哪条?”, “领跑者”)."""
+    lookup = lexicon.references.lookup_words
+    asking = [m.group(0) for m in lookup.finditer(retrieval.query)]  # 哪一条 → its token 一条 asks too
     rest = [t for t in terms_of(retrieval.query, lexicon)
-            if t not in lexicon.generic and not lexicon.references.lookup_words.search(t)
+            if t not in lexicon.generic and not lookup.search(t) and not any(t in a for a in asking)
             and not any(t.lower() in r.lower() or r.lower() in t.lower() for r in retrieval.rare)]
     return bool(retrieval.rare) and not rest
 

@@ -32,6 +32,7 @@ class Query:
     parts: tuple[str, ...]  # the separately asked parts (one when the question asks one thing)
     rare: dict[str, list[str]]  # rare terms of the corpus in the question → their clauses
     further: frozenset[int] = frozenset()  # parts asking something further about the part before (又/还/配套)
+    answered: frozenset[str] = frozenset()  # clause ids a further follow-up asks beyond (the last answer's)
 
     @property
     def lang(self) -> str:
@@ -98,7 +99,7 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     further: set[int] = set()
     for piece, joined in pieces:
         topic = has_topic(piece, lexicon, view)
-        if parts and (lexicon.follow_on.search(piece) or view.named(piece, "")[0] or (joined and not topic)):
+        if parts and (lexicon.follow_on.search(piece) or names_section(piece, view) or (joined and not topic)):
             further.add(len(parts))
             parts.append(f"{_topic_of(parts[-1], lexicon, view)} {piece}")
         elif topic:
@@ -108,6 +109,11 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     if len(parts) < 2:
         return (text,), frozenset()
     return tuple(parts[:limit]), frozenset(i for i in further if i < limit)
+
+
+def names_section(text: str, view: IndexView) -> bool:
+    """Whether `text` names a section or item of the document by its title (保障措施, 发展目标…)."""
+    return any(title in text for title in (*view.sections, *view.items))
 
 
 def _pieces(text: str, splitter: re.Pattern[str], pair: bool) -> list[tuple[str, bool]]:
@@ -137,6 +143,10 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
     rewritten = alone != text
     parts, further = ((alone,), frozenset[int]()) if rewritten else split_parts(alone, lexicon, view,
                                                                                config.limits.max_parts)
+    answered: frozenset[str] = frozenset()
+    if rewritten and (lexicon.follow_on.search(text) or names_section(text, view)) \
+            and (last := last_cited_clause(history)):  # “这个奖后面/在保障措施里怎么说?”: beyond the last answer
+        further, answered = frozenset({0}), frozenset({last})
     cfg = config.retrieval
     return Query(
         raw=raw,
@@ -148,6 +158,7 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
         details=lexicon.asked_details(text),
         parts=parts,
         further=further,
+        answered=answered,
         rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin, cfg.rare_min_digits,
                               exclude),
     )

@@ -216,6 +216,7 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert lex.asked_before_comma.search("到2025年目标几项")
     assert not lex.asked_before_comma.search("我们几家同行企业")
     assert lex.follow_on.search("主要举措里又是怎么说的") and lex.follow_on.search("配套上有什么制度")
+    assert lex.follow_on.search("这个奖后面有没有说要完善相关制度")
     assert not lex.follow_on.search("具体如下") and not lex.follow_on.search("企业标准总师要培育多少名")
 
 
@@ -237,6 +238,8 @@ def test_clause_reference_vocabulary(lex: Lexicon) -> None:
     refs = lex.references
     assert refs.preamble.search("文件开头说了什么") and not refs.preamble.search("开展标准研究")
     assert refs.lookup_words.search("第二条") and not refs.lookup_words.search("二维码")
+    assert refs.lookup_words.search("出现") and refs.lookup_words.search("提到")
+    assert not refs.lookup_words.search("出口")
 
 
 @pytest.mark.parametrize(("question", "expected"), [

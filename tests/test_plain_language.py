@@ -245,3 +245,12 @@ def test_an_english_question_is_covered_by_its_domain_terms_and_keeps_its_unknow
     assert restaurant.refused and restaurant.trace is not None
     features = restaurant.trace.parts[0].decision.features  # type: ignore[union-attr]
     assert features["cover_sentence"] == 0.0 and features["oov"] > 0.5
+
+
+def test_a_follow_up_asking_beyond_the_last_answer_cites_another_clause(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "企业标准总师要培育多少名?"},
+               {"role": "assistant", "content": "培育企业标准总师10名以上【一(二)-4】。"}]
+    assert _cited(assistant.answer("那保障措施里是怎么说的?", history)) == ["三(二)"]
+    assert "一(二)-4" in _cited(assistant.answer("那省级的呢?", [  # an ordinary follow-up keeps its clause
+        {"role": "user", "content": "国家标准要牵头制修订几项?"},
+        {"role": "assistant", "content": "牵头制修订国家标准2项以上【一(二)-4】。"}]))
