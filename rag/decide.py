@@ -38,6 +38,8 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     # an asking phrase the corpus does not use (哪一年 → 一年) is how the question asks, not a topic it lacks
     frame = {t for t in lexicon.frame_words(retrieval.query) if not view.known(t)}
     content = content - frame or content
+    topical = {t for t in terms if len(t) >= lexicon.topic_min_chars or view.known(t)}  # not 喂, 问, 交
+    content = (content & topical) or (topical - frame) or content
     unknown = [t for t in content if not view.known(t)]
     # an English question shares no words with the Chinese text: its coverage is that of its domain terms
     # (glossary_en.toml), its unknown words stay its own
@@ -53,7 +55,7 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
         "cover_clause": coverage(view, covered, clause_text, known_only=False) if best else 0.0,
         "cover_keys": coverage(view, content, key_text, known_only=False) if key_text else 0.0,
         "oov": sum(view.idf_of(t) for t in unknown) / weight if weight else 1.0,
-        "unknown_any": 1.0 if any(len(t) >= 2 for t in unknown) else 0.0,
+        "unknown_any": 1.0 if any(len(t) >= lexicon.topic_min_chars for t in unknown) else 0.0,
         "dense_top": stats.get("dense_top", 0.0),
         "dense_margin": stats.get("dense_top", 0.0) - stats.get("dense_mean", 0.0),
         "key_top": stats.get("key_top", 0.0),

@@ -68,6 +68,7 @@ class Lexicon:
     stopwords: frozenset[str]
     generic: frozenset[str]
     filler_openings: tuple[str, ...]
+    topic_min_chars: int
     filler_endings: tuple[str, ...]
     details: tuple[DetailKind, ...]
     injection: re.Pattern[str]
@@ -237,6 +238,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         stopwords=_words(words["stopwords"].get("zh")) | _words(words["stopwords"].get("en")),
         generic=_words(words["generic"].get("zh")) | _words(words["generic"].get("en")),
         filler_openings=tuple(words.get("filler", {}).get("openings", [])),
+        topic_min_chars=int(words.get("topic", {}).get("min_chars", 2)),
         filler_endings=tuple(words.get("filler", {}).get("endings", [])),
         details=_details(details),
         injection=_pattern(pat["injection"], "patterns.toml injection"),

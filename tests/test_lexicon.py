@@ -131,9 +131,10 @@ def test_a_figure_is_stated_only_by_itself_in_the_corpus(lex: Lexicon) -> None:
     assert not states(year, "编号20301", lex)
     money = next(k for k in lex.asked_details("每人补贴5万元,对吧?") if k.name == "figure")
     assert states(money, "补贴5万元", lex) and not states(money, "补贴15万元", lex)
-    assert lex.frame_words("这些目标是到哪一年要完成的?") == {"一年", "哪一年"}
+    assert lex.frame_words("这些目标是到哪一年要完成的?") == {"一年", "哪一年", "完成"}
     assert not lex.frame_words("企业标准总师培育计划")
     assert {"邮箱地址", "地址"} <= lex.frame_words("邮箱地址发我一下")  # the whole asking phrase
+    assert {"之前", "完成"} <= lex.frame_words("这些目标是要在哪一年之前完成?")
 
 
 def test_a_count_is_stated_only_in_the_unit_it_is_asked_in(lex: Lexicon) -> None:

@@ -254,3 +254,9 @@ def test_a_follow_up_asking_beyond_the_last_answer_cites_another_clause(assistan
     assert "一(二)-4" in _cited(assistant.answer("那省级的呢?", [  # an ordinary follow-up keeps its clause
         {"role": "user", "content": "国家标准要牵头制修订几项?"},
         {"role": "assistant", "content": "牵头制修订国家标准2项以上【一(二)-4】。"}]))
+
+
+def test_one_character_words_the_corpus_never_uses_are_no_topic(assistant: Assistant) -> None:
+    answer = assistant.answer("喂,问一下征求意见稿的意见啥时候之前交啊")  # 喂, 问, 交: not what it is about
+    assert _cited(answer) == ["公告"] and "11月21日" in answer.answer
+    assert assistant.answer("喂 个税怎么交啊").refused  # 个税 is a topic the document lacks
