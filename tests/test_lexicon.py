@@ -39,7 +39,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("重要技术标准奖励具体给多少?", "money"), ("县里每年标准化发展经费预算是多少?", "money"),
-    ("How much money is the award?", "money"),
+    ("How much money is the award?", "money"), ("What is the cash award for the prize?", "money"),
+    ("这个稿子啥时候挂出来的", "published"),
     ("征求意见的截止日期是哪一天?", "deadline"), ("What is the deadline for comments?", "deadline"),
     ("这个实施意见什么时候正式印发?", "date"), ("by when? when will it start", "date"),
     ("地方标准制定周期要缩到多久?", "duration"),
