@@ -71,8 +71,8 @@ def _unchanged(store: Store, embedder: PolicyEmbeddings, chunks: list[Chunk], ke
         info = store.check(embedder.model_id)
     except (NoIndexError, IndexMismatchError):
         return None
-    if not store.keys_apart(info.name):
-        return None  # an older layout (keys among the chunks, slowing every chunk query): rebuild it
+    if not store.current_layout(info.name):
+        return None  # an older layout (keys among the chunks, no ids digest for replicas): rebuild it
     stored = {(c.chunk_id, c.content_hash, c.spans) for c in store.chunks(info.name)}
     if stored != {(c.chunk_id, c.content_hash, c.spans) for c in chunks}:
         return None
@@ -125,7 +125,8 @@ def build_index(settings: Settings, *, embeddings: PolicyEmbeddings | None = Non
         name = store.create(embedder.model_id)
         embedded = _fill(store, name, embedder, chunks, reuse, settings.embed_batch, progress)
         keys_embedded = _fill_keys(store, name, embedder, keys, reuse, settings.embed_batch)
-        store.finish(name, embedder.model_id, chunks=len(chunks), seconds=time.perf_counter() - started)
+        store.finish(name, embedder.model_id, chunks=len(chunks), seconds=time.perf_counter() - started,
+                     ids=[c.chunk_id for c in chunks])
         lexical = _write_lexical(settings, store, name, docs)  # before the switch: readers find it at once
         seconds = time.perf_counter() - started
         store.activate(name)

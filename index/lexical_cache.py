@@ -77,6 +77,11 @@ def ids_digest(ids: Iterable[str]) -> str:
     return _digest(sorted(ids))
 
 
+def fingerprint(ids: Sequence[str]) -> tuple[int, str]:
+    """How many records a collection holds and the digest of their ids: what an artifact is checked against."""
+    return len(ids), ids_digest(ids)
+
+
 def key_digest(keys: Sequence[Key]) -> str:
     return _digest(f"{k.clause_key}\x01{k.text}" for k in keys)
 

@@ -26,6 +26,7 @@ from chromadb.errors import NotFoundError
 from index import artifact_store
 from index.chroma_client import PolicyqaEmbeddingFunction, client_for
 from index.chunk import CHUNKER_VERSION
+from index.lexical_cache import fingerprint
 from index.models import Chunk, Key
 from index.records import chunk_metadata, from_chunk_record, from_key_record, key_metadata
 from index.settings import Settings
@@ -134,6 +135,10 @@ class Store:
             )
         return info
 
+    def current_layout(self, name: str) -> bool:
+        """Whether generation `name` was built as this version builds: keys apart, its ids' digest recorded."""
+        return self.keys_apart(name) and bool((self._collection(name).metadata or {}).get("ids_digest"))
+
     def keys_apart(self, name: str) -> bool:
         """Whether generation `name` keeps its keys in a collection of their own (builds since lexical-4)."""
         return (self._collection(name).metadata or {}).get("layout") == _LAYOUT
@@ -161,6 +166,16 @@ class Store:
             found += page
             offset += len(page)
         return found
+
+    def records(self, name: str) -> tuple[int, str]:
+        """How many records generation `name` holds and the digest of their ids (what its lexical artifact is
+        checked against). The count is Chroma's; the digest is the one the build recorded in the collection's
+        metadata, so a replica need not read 20k ids (0.7 s) to check it. Older builds: read and digested."""
+        collection = self._collection(name)
+        digest = (collection.metadata or {}).get("ids_digest")
+        if not digest:
+            return fingerprint(self.ids(name))
+        return collection.count(), str(digest)
 
     def artifact(self, name: str) -> bytes | None:
         """The bytes stored beside generation `name` (the lexical artifact), or None."""
@@ -276,8 +291,11 @@ class Store:
             embeddings=np.asarray(vectors, dtype=np.float32),
         )
 
-    def finish(self, name: str, embedder_id: str, *, chunks: int, seconds: float) -> None:
-        self._collection(name).modify(metadata=self._metadata(embedder_id, chunks=chunks, seconds=seconds))
+    def finish(self, name: str, embedder_id: str, *, chunks: int, seconds: float, ids: Sequence[str] = ()) -> None:
+        """Record what the build wrote; `ids` (every record id) become the digest readers check artifacts by."""
+        meta = self._metadata(embedder_id, chunks=chunks, seconds=seconds)
+        self._collection(name).modify(metadata={**meta, **({"ids_digest": fingerprint(ids)[1]} if ids else {})})
+        self._handles.pop(name, None)  # the next read sees the new metadata
 
     def activate(self, name: str) -> None:
         """Point readers at `name` (one metadata write), keeping the previous one for a generation."""

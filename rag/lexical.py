@@ -28,6 +28,7 @@ from index.lexical_cache import (
     LexicalState,
     decode,
     encode,
+    fingerprint,
     ids_digest,
     key_digest,
     text_digest,
@@ -137,7 +138,7 @@ def fit(generation: str, chunks: Sequence[Chunk], keys: Sequence[Key], lexicon: 
                         None if lines is None else clause_content(chunks, lines))
 
 
-def _verified(blob: bytes | None, generation: str, ids: Sequence[str],
+def _verified(blob: bytes | None, generation: str, records: tuple[int, str],
               lexicon: Lexicon) -> tuple[LexicalState | None, str]:
     """The decoded artifact when it describes this collection (cheapest checks first); else None and why."""
     if not blob:
@@ -148,24 +149,26 @@ def _verified(blob: bytes | None, generation: str, ids: Sequence[str],
         return None, f"artifact {exc}"
     if state.generation != generation:
         return None, f"artifact is for generation {state.generation}"
-    if state.records != len(ids):
-        return None, f"artifact lists {state.records} records, the collection holds {len(ids)}"
+    count, digest = records
+    if state.records != count:
+        return None, f"artifact lists {state.records} records, the collection holds {count}"
     if state.tokenizer != tokenizer_id(lexicon):
         return None, "artifact was tokenised with other stopwords or library versions"
-    if state.ids != ids_digest(ids):
+    if state.ids != digest:
         return None, "artifact lists other records than the collection"
     return state, ""
 
 
-def restore(blob: bytes | None, generation: str, ids: Sequence[str], keys: Sequence[Key], lexicon: Lexicon,
+def restore(blob: bytes | None, generation: str, records: tuple[int, str], keys: Sequence[Key], lexicon: Lexicon,
             names: Sequence[str], read_chunks: Callable[[], list[Chunk]]) -> tuple[LexicalState, str]:
     """The state to serve and how it was obtained: "artifact", "artifact (… refitted)" or "fitted: <why>".
 
     `read_chunks` reads the generation's chunks from the store: called only when the artifact cannot be used.
     """
-    state, why = _verified(blob, generation, ids, lexicon)
+    state, why = _verified(blob, generation, records, lexicon)
     if state is None:
-        fitted = fit(generation, read_chunks(), keys, lexicon, names, ids=ids, boilerplate=False)
+        chunks = read_chunks()
+        fitted = fit(generation, chunks, keys, lexicon, names, ids=[c.chunk_id for c in chunks], boilerplate=False)
         return fitted, f"{FITTED}: {why}"
     notes = []
     rows = state.key_bm25.scores["num_docs"] if state.key_bm25 is not None else 0
@@ -188,7 +191,7 @@ def write_artifact(store: Store, generation: str, lexicon: Lexicon, names: Seque
     ids = store.ids(generation)
     keys = store.keys(generation) if plain_layer else []
     if only_if_stale:
-        state, _why = _verified(store.artifact(generation), generation, ids, lexicon)
+        state, _why = _verified(store.artifact(generation), generation, fingerprint(ids), lexicon)
         if state is not None and state.boilerplate is not None and state.key_digest == key_digest(keys) \
                 and state.boilerplate_id == boilerplate_id(lexicon, names):
             return "current"

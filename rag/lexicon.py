@@ -256,7 +256,8 @@ def load_lexicon(directory: Path) -> Lexicon:
         asked_before_comma=_pattern(multi["asked_before_comma"], "patterns.toml multipart.asked_before_comma"),
         pair_marker=_pattern(multi["pair_marker"], "patterns.toml multipart.pair_marker"),
         pair_split=_pattern(multi["pair_split"], "patterns.toml multipart.pair_split"),
-        follow_on=_pattern(multi["follow_on"], "patterns.toml multipart.follow_on"),
+        # optional: a lexicon dir kept from an older version has none, and then no part counts as further
+        follow_on=_pattern(multi.get("follow_on", "(?!)"), "patterns.toml multipart.follow_on"),
         references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),
                               _pattern(refs["preamble"], "patterns.toml references.preamble"),
                               _pattern(refs["lookup_words"], "patterns.toml references.lookup_words"),

@@ -48,7 +48,7 @@ _QUOTED = re.compile(r"[“\"'‘「《]([^”\"'’」》]{2,20})[”\"'’」�
 class GenerationSource(Protocol):
     """What `IndexView.open` reads (index.store.Store)."""
 
-    def ids(self, name: str) -> list[str]: ...
+    def records(self, name: str) -> tuple[int, str]: ...
 
     def chunks(self, name: str) -> list[Chunk]: ...
 
@@ -99,7 +99,7 @@ class IndexView:
         except Exception as exc:  # a damaged record is the artifact's problem, never the reader's
             log.warning("index %s: cannot read its lexical artifact (%s)", name, exc)
             blob = None
-        state, how = restore(blob, name, source.ids(name), [k for k, _v in pairs], lexicon, names,
+        state, how = restore(blob, name, source.records(name), [k for k, _v in pairs], lexicon, names,
                              lambda: source.chunks(name))
         if how.startswith(FITTED):
             log.warning("index %s: lexical state %s; `policyqa index` writes the artifact", name, how)

@@ -23,7 +23,7 @@ import pytest
 
 from index.build import build_index, load_corpus, load_keys
 from index.chunk import chunk_clauses
-from index.lexical_cache import MAGIC, ArtifactError, decode, encode
+from index.lexical_cache import MAGIC, ArtifactError, decode, encode, fingerprint
 from index.models import Chunk, Key
 from index.settings import Settings
 from index.store import Store
@@ -45,6 +45,9 @@ class Source:
 
     def ids(self, name: str) -> list[str]:
         return list(self._ids)
+
+    def records(self, name: str) -> tuple[int, str]:
+        return fingerprint(self._ids)
 
     def chunks(self, name: str) -> list[Chunk]:
         self.chunk_reads += 1

@@ -60,3 +60,18 @@ def test_a_generation_without_keys_has_none(tmp_path: Path) -> None:
     name = store.create("toy")
     store.add(name, _CHUNKS, _CHUNK_VECS)
     assert store.keys(name) == [] and store.key_vectors(name) == []
+
+
+def test_a_generation_is_checked_by_its_count_and_the_digest_its_build_recorded(tmp_path: Path) -> None:
+    from index.lexical_cache import fingerprint
+
+    store = Store(Settings(data_dir=tmp_path / "data", collection_prefix="records"))
+    name = store.create("toy")
+    store.add(name, _CHUNKS, _CHUNK_VECS)
+    store.finish(name, "toy", chunks=2, seconds=0.1, ids=[c.chunk_id for c in _CHUNKS])
+    assert store.records(name) == fingerprint(store.ids(name))  # what a full id read would give
+    store.add(name, [_chunk("三", 2, "安全")], [[0.0, 0.0, 1.0]])  # a record added behind the build's back
+    assert store.records(name)[0] == 3  # the count is Chroma's own: an artifact listing 2 no longer verifies
+    legacy = store.create("toy")  # a build that recorded no digest: the ids are read
+    store.add(legacy, _CHUNKS, _CHUNK_VECS)
+    assert store.records(legacy) == fingerprint(store.ids(legacy))
