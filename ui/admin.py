@@ -34,7 +34,7 @@ from ui.gate import AnswerGate
 from ui.i18n import Translator, t
 from ui.notes import Notes
 from ui.reindex import reindex
-from ui.throttle import retry_after
+from ui.throttle import REFUSAL_DELAY, retry_after
 
 FEEDBACK_HEADERS = ["时间", "评价", "问题", "说明", "回答", "条款"]
 BACKLOG_HEADERS = ["时间", "问题", "原因", "说明", "问题ID"]
@@ -131,6 +131,8 @@ class AdminHandlers:
         if not verdict.ok:
             message = t(lang, "login_wait").format(s=retry_after(verdict.wait)) if verdict.wait else \
                 t(lang, "login_bad")
+            if verdict.wait:
+                await anyio.sleep(min(verdict.wait, REFUSAL_DELAY))
             return (False, gr.update(), gr.update(visible=False), message, "", *[gr.update()] * 4, "")
         tables = await anyio.to_thread.run_sync(self.tables)
         info = await anyio.to_thread.run_sync(self.index_info)

@@ -29,6 +29,10 @@ WINDOW = 15 * 60.0
 GLOBAL_BURST = 30
 GLOBAL_RATE = 0.5  # failures per second, all addresses together
 MAX_ADDRESSES = 10_000
+# A refused attempt is answered after this long, awaited (never in a worker): a guesser's loop slows to
+# about one try a second per connection, and the server's work for it with it, so a flood cannot crowd
+# out the officer's own login (it took 2-4 s under ten looping guessers on two cores without this).
+REFUSAL_DELAY = 1.0
 
 
 @dataclass
