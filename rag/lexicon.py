@@ -15,6 +15,7 @@ from typing import Any
 
 import jieba
 
+from index.parse import CN_NUM
 from rag import segmenter
 from rag.lexicon_files import LexiconError, load_table
 
@@ -38,6 +39,7 @@ class DetailKind:
     corpus: bool = False  # stated when the corpus holds the question's own figure (`states` is built per question)
     units: tuple[tuple[str, ...], ...] = ()  # groups of interchangeable units: 多少人 is not stated by “3个”
     loose_units: tuple[str, ...] = ()  # units that count anything (几个人才 is stated by “10名”)
+    count_words: str = "(?!)"  # what asks a count right before its unit (多少, 几): data, details.toml
 
 
 @dataclass(frozen=True)
@@ -161,13 +163,15 @@ class Lexicon:
 
 def _counted_in(kind: DetailKind, asked: str) -> DetailKind:
     """`kind` stated only by a number in the unit group the question counts in (多少人口 → 名/人/位…)."""
-    group = next((g for g in kind.units
-                  if re.search(rf"(多少|几)({'|'.join(re.escape(u) for u in g if u not in kind.loose_units)})", asked)),
-                 None)
+    def counted(group: tuple[str, ...]) -> bool:
+        units = "|".join(re.escape(u) for u in group if u not in kind.loose_units)
+        return bool(units) and re.search(rf"(?:{kind.count_words})(?:{units})", asked) is not None
+
+    group = next((g for g in kind.units if counted(g)), None)
     if group is None:
         return kind
     units = "|".join(map(re.escape, group))
-    return replace(kind, states=re.compile(rf"\d+\s*(?:{units})|[一二三四五六七八九十两]+(?:{units})"))
+    return replace(kind, states=re.compile(rf"\d+\s*(?:{units})|[{CN_NUM}两]+(?:{units})"))
 
 
 def _pattern(value: Any, where: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
@@ -195,7 +199,8 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
                                 line=bool(raw.get("line")), prefer_line=bool(raw.get("prefer_line")),
                                 near=int(raw.get("near", 0)), corpus=source == "question",
                                 units=tuple(tuple(str(u) for u in g) for g in raw.get("units", [])),
-                                loose_units=tuple(str(u) for u in raw.get("loose_units", []))))
+                                loose_units=tuple(str(u) for u in raw.get("loose_units", [])),
+                                count_words=str(raw.get("count_words", "(?!)"))))
     return tuple(kinds)
 
 
