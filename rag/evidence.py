@@ -68,11 +68,13 @@ def states(kind: DetailKind, text: str, lexicon: Lexicon, terms: Iterable[str] =
     """Whether `text` states this kind of detail.
 
     A place kind needs a city, county or town of the gazetteer; a kind with `near` needs its
-    statement next to one of the question's `terms` (a name “…” beside the thing asked about).
+    statement next to one of the question's `terms` (a name “…” beside the thing asked about); a count
+    asked in a unit (`counted_in`) needs a statement in that unit group.
     """
     if kind.states is None:
         return any(name in text for name in lexicon.local_places)
-    spans = [m.span() for m in kind.states.finditer(text)]
+    spans = [m.span() for m in kind.states.finditer(text)
+             if not kind.counted_in or any(u in m.group(0) for u in kind.counted_in)]
     if not kind.near:
         return bool(spans)
     lowered = text.lower()

@@ -15,7 +15,6 @@ from typing import Any
 
 import jieba
 
-from index.parse import CN_NUM
 from rag import segmenter
 from rag.lexicon_files import LexiconError, load_table
 
@@ -40,6 +39,7 @@ class DetailKind:
     units: tuple[tuple[str, ...], ...] = ()  # groups of interchangeable units: 多少人 is not stated by “3个”
     loose_units: tuple[str, ...] = ()  # units that count anything (几个人才 is stated by “10名”)
     count_words: str = "(?!)"  # what asks a count right before its unit (多少, 几): data, details.toml
+    counted_in: tuple[str, ...] = ()  # per question: a statement must hold one of these units (rag.evidence)
 
 
 @dataclass(frozen=True)
@@ -162,16 +162,13 @@ class Lexicon:
 
 
 def _counted_in(kind: DetailKind, asked: str) -> DetailKind:
-    """`kind` stated only by a number in the unit group the question counts in (多少人口 → 名/人/位…)."""
+    """`kind` stated only by a count in the unit group the question counts in (多少人口 → 名/人/位…)."""
     def counted(group: tuple[str, ...]) -> bool:
         units = "|".join(re.escape(u) for u in group if u not in kind.loose_units)
         return bool(units) and re.search(rf"(?:{kind.count_words})(?:{units})", asked) is not None
 
     group = next((g for g in kind.units if counted(g)), None)
-    if group is None:
-        return kind
-    units = "|".join(map(re.escape, group))
-    return replace(kind, states=re.compile(rf"\d+\s*(?:{units})|[{CN_NUM}两]+(?:{units})"))
+    return kind if group is None else replace(kind, counted_in=group)
 
 
 def _pattern(value: Any, where: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
