@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag import compose
-from rag.extract import PartResult, answer_lookup, answer_part, related_of
+from rag.extract import PartResult, answer_lookup, answer_occurrences, answer_part, related_of
 from rag.locate import locate
 from rag.models import Answer, Hit, Related, Trace
 from rag.query import Query
@@ -118,8 +118,14 @@ class RetrieveStage(Composer):
                 retrievals.append(retrieval)
                 continue
             rare = {t: c for t, c in query.rare.items() if t in text}
+            # a rare term of the follow-up's own words keeps its clause even when the last answer cited it
+            answered -= {i for keys in rare.values() for k in keys for i in (k, k.split(":", 1)[-1])} & query.answered
             retrieval = self.a.retriever.search(text, rare=rare, exclude=self.a.superseded)
             retrieval = _beyond(retrieval, answered)  # a further part asks for more than was answered
+            if occurring := self.occurrences(text, view):
+                parts.append(occurring)
+                retrievals.append(retrieval)
+                continue
             scorer = ((lambda texts, v=retrieval.vector: self.a.sentences.similarities(texts, v))
                       if retrieval.vector else None)
             focus = query.focus if len(query.parts) == 1 else ""
@@ -131,6 +137,16 @@ class RetrieveStage(Composer):
                                      english=query.english, details=details, focus=focus))
             retrievals.append(retrieval)
         return self.compose(query, view, parts, retrievals)
+
+
+    def occurrences(self, text: str, view: IndexView) -> PartResult | None:
+        """A part asking where a term is mentioned is answered by every clause that has it."""
+        if not self.a.lexicon.occurrences.search(text):
+            return None
+        cfg = self.a.config.retrieval
+        found = view.rare_terms(text, cfg.occurrence_max_df, cfg.rare_min_han, cfg.rare_min_latin,
+                                cfg.rare_min_digits, self.a.superseded)
+        return answer_occurrences(text, found, view, self.a.config)
 
 
 def _beyond(retrieval: Retrieval, answered: set[str]) -> Retrieval:

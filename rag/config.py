@@ -17,6 +17,7 @@ from rag.lexicon_files import LexiconError, load_table
 class RetrievalConfig:
     candidates_keys: int = 80
     rare_max_df: int = 2
+    occurrence_max_df: int = 6
     rare_min_han: int = 3
     rare_min_latin: int = 2
     rare_min_digits: int = 3

@@ -78,6 +78,25 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     return PartResult(retrieval.query, (_quote(_group(evidence, best, config), asked, False, config),), "lookup")
 
 
+def answer_occurrences(part: str, found: dict[str, list[str]], view: IndexView,
+                       config: AnswererConfig) -> PartResult | None:
+    """Every clause where the asked term stands (“‘浙江标准’提了几处?”), in document order, each quoted at its
+    sentence with the term; None when the part names no term of the corpus."""
+    if not found:
+        return None
+    term = max(found, key=len)
+    citations = []
+    for key in sorted(found[term], key=lambda k: view.by_clause[k][0].order if view.by_clause.get(k) else 0):
+        for chunk in view.by_clause.get(key, []):
+            sentence = next((s for s in view.sentences(chunk)
+                             if term.lower() in s.lower() and not view.is_boilerplate(s, chunk)), None)
+            if sentence:
+                quote = trim_sentence(sentence, {term}, False, config.limits.trim_chars)
+                citations.append(Citation(chunk.doc_id, chunk.clause_id, chunk.label, quote))
+                break
+    return PartResult(part, tuple(citations), "lookup") if citations else None
+
+
 def _group(evidence: Sequence[Evidence], best: Evidence, config: AnswererConfig) -> list[Evidence]:
     same = sorted((e for e in evidence if e.chunk.chunk_id == best.chunk.chunk_id), key=lambda e: -e.score)
     keep = [e for e in same if e.score >= best.score * config.limits.keep_ratio]

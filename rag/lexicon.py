@@ -75,6 +75,7 @@ class Lexicon:
     details: tuple[DetailKind, ...]
     injection: re.Pattern[str]
     targets_question: re.Pattern[str]
+    occurrences: re.Pattern[str]
     numeric_question: re.Pattern[str]
     basis_asks: re.Pattern[str]
     basis_citing: re.Pattern[str]
@@ -245,6 +246,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         details=_details(details),
         injection=_pattern(pat["injection"], "patterns.toml injection"),
         targets_question=_pattern(pat["targets_question"], "patterns.toml targets_question"),
+        occurrences=_pattern(pat["occurrences"], "patterns.toml occurrences"),
         numeric_question=_pattern(pat["numeric_question"], "patterns.toml numeric_question"),
         basis_asks=_pattern(basis["asks"], "patterns.toml basis.asks"),
         basis_citing=_pattern(basis["citing"], "patterns.toml basis.citing"),

@@ -74,6 +74,11 @@ def has_topic(text: str, lexicon: Lexicon, view: IndexView) -> bool:
     return any(view.known(t) and t not in lexicon.generic for t in lexicon.tokenize(text))
 
 
+def names_topic(text: str, lexicon: Lexicon, view: IndexView) -> bool:
+    """Whether `text` names what it is about, not only how it asks (“到2025年有哪些” names nothing)."""
+    return any(len(w) >= lexicon.topic_min_chars for w in topic_of(text, lexicon, view).split())
+
+
 def _split_asked(text: str, lexicon: Lexicon) -> list[str]:
     """Split at each comma that closes a question (“目标几项,新型橡塑领域要争取做什么”); a space between
     two Chinese characters is a typed comma (“RCEP那块咋说 技术性贸易壁垒那块又咋说”)."""
@@ -93,15 +98,21 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     it and is marked `further`: it is answered by another clause than the parts before it."""
     pair = bool(lexicon.pair_marker.search(text))
     splitter = lexicon.pair_split if pair else lexicon.multipart_split
-    pieces = [(q, i == 0 and joined) for p, joined in _pieces(text, splitter, pair)
+    shared, rest = _shared_subject(text, lexicon, view) if pair else ("", text)
+    pieces = [(q, i == 0 and joined) for p, joined in _pieces(rest, splitter, pair)
               for i, q in enumerate(_split_asked(p, lexicon))]
+    if pair and pieces and (tail := lexicon.pair_marker.search(pieces[-1][0])) and tail.start() > 0:
+        # “A和B各自的数量目标是多少?”: what the pair asks is asked of each of it
+        pieces = [(f"{p}{pieces[-1][0][tail.start():]}", j) for p, j in pieces[:-1]] + pieces[-1:]
+    if shared and len(pieces) >= 2:  # each of the pair asks about another side of the shared topic: further parts
+        return tuple(f"{shared} {piece}" for piece, _j in pieces[:limit]), frozenset(range(1, min(len(pieces), limit)))
     parts: list[str] = []
     further: set[int] = set()
     for piece, joined in pieces:
         topic = has_topic(piece, lexicon, view)
         if parts and (lexicon.follow_on.search(piece) or names_section(piece, view) or (joined and not topic)):
             further.add(len(parts))
-            parts.append(f"{_topic_of(parts[-1], lexicon, view)} {piece}")
+            parts.append(f"{topic_of(parts[-1], lexicon, view)} {piece}")
         elif topic:
             parts.append(piece)
         elif parts:
@@ -109,6 +120,19 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     if len(parts) < 2:
         return (text,), frozenset()
     return tuple(parts[:limit]), frozenset(i for i in further if i < limit)
+
+
+def _shared_subject(text: str, lexicon: Lexicon, view: IndexView) -> tuple[str, str]:
+    """“企业标准总师这个事,数量目标和制度分别怎么写?”: a topic set off by a comma before a pair is what both
+    of the pair's parts are about → (that topic, the rest); ("", text) for other shapes."""
+    first = lexicon.pair_split.search(text)
+    if not first or first.group(0).strip() not in (",", "，"):
+        return "", text
+    head, rest = text[: first.start()].strip(), text[first.end() :]
+    after = lexicon.pair_split.search(rest)
+    if not after or after.group(0).strip() in (",", "，") or not names_topic(head, lexicon, view):
+        return "", text
+    return head, rest
 
 
 def names_section(text: str, view: IndexView) -> bool:
@@ -122,12 +146,13 @@ def _pieces(text: str, splitter: re.Pattern[str], pair: bool) -> list[tuple[str,
     out, start, joined = [], 0, False
     for m in splitter.finditer(text):
         out.append((text[start:m.start()], joined))
-        start, joined = m.end(), not pair and bool(re.search(r"[\u4e00-\u9fffA-Za-z]", m.group(0)))
+        # a connective is anything but a sentence's end (另外, also, a hotline's “+”)
+        start, joined = m.end(), not pair and not re.fullmatch(r"[\s?？!！;；。]*", m.group(0))
     out.append((text[start:], joined))
     return [(p.strip(" ,，"), j) for p, j in out if p.strip(" ,，")]
 
 
-def _topic_of(part: str, lexicon: Lexicon, view: IndexView) -> str:
+def topic_of(part: str, lexicon: Lexicon, view: IndexView) -> str:
     """What `part` is about: its words the corpus knows, less generic words and how it asks (多少, 2025年)."""
     frame = lexicon.frame_words(part)
     words = [t for t in lexicon.tokenize(part)

@@ -13,7 +13,7 @@ from index.models import Document
 from rag import compose
 from rag.faq import FaqMatch, match_faq
 from rag.models import Answer, Citation, Related
-from rag.query import Query
+from rag.query import Query, names_topic
 from rag.scope import asks_basis, cited_question, foreign_places, names_of
 from rag.targets import answer_targets, extract_targets
 from rag.view import IndexView
@@ -44,7 +44,11 @@ class CatalogStage:
             related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in preamble)
             return a.refuse(query, "cited_document_missing",
                             compose.missing_text(cited.documents, title, lexicon, query.lang), related)
-        if lexicon.targets_question.search(question.lower()):
+        lowered = question.lower()
+        # the table answers a question about targets in general; one about a topic's target (“企业标准总师这个事,
+        # 数量目标…”) is answered by the topic's clause
+        if (asked := lexicon.targets_question.search(lowered)) and \
+                not names_topic(f"{lowered[: asked.start()]} {lowered[asked.end() :]}", lexicon, view):
             text, citations = answer_targets(extract_targets(view.chunks, lexicon.target), lexicon.texts[query.lang])
             if citations:
                 return Answer(query.raw, text, False, citations, "extractive", standalone_question=question,

@@ -67,6 +67,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("Is there any subsidy for certification?", "support"), ("正式文件大概什么时候印发?", "effective"),
     ("由哪位县领导牵头?", "official"), ("那个联盟成立了没", "status"),
     ("意见要啥时候之前交啊", "deadline"), ("建议最晚提到哪天", "deadline"),
+    ("那每个镇能分到多少资金?", "money"), ("标准化发展经费县财政每年安排多少?", "money"),
+    ("县里打算跟国外哪座城市结成合作县城?", "place"), ("试点梯度培育体系分几级?", "count"),
+    ("What is the population of Taizhou city?", "count"), ("我们员工能报名参加培训吗?", "procedure"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -95,6 +98,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("补贴标准是多少?", "support"), ("企业标准总师要培育多少名?", "support"),
     ("征求意见稿是什么时候发布的?", "effective"), ("正式稿和征求意见稿有什么不同", "effective"),
     ("建立了哪些制度", "status"), ("什么时候之前的标准还有效", "deadline"),
+    ("这些工作怎么安排?", "money"), ("每年安排多少人参加培训?", "money"), ("资金从哪来?", "money"),
+    ("哪个城市的企业都能参加吗", "count"), ("高级别专家智库是什么", "count"),
+    ("培训报名的人多吗", "procedure"), ("企业能参加标准化活动吗", "procedure"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -108,6 +114,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("email", "邮箱:790803435@qq.com", "以电话或电子邮件等方式反馈"),
     ("department", "县市场监管局牵头起草", "落实政府颁布标准采信市场自主制定标准的机制"),
     ("count", "培育企业标准总师10名以上", "建立标准化工程师培养制度"),
+    ("count", "试点分为3级", "健全县标准化试点梯度培育体系"),
     ("percent", "比率达到70%以上", "提升技术标准的科技含量"),
     ("official", "领导小组组长由县长担任,组长:张三", "完善标准化议事协调机制"),
     ("status", "已建成示范基地3个", "建设农业标准化示范区"),
@@ -202,6 +209,16 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
     assert not lex.basis_citing.search("省里的意见对标准周期怎么规定")
 
 
+@pytest.mark.parametrize(("question", "asks"), [
+    ("“浙江标准”在文件里提了几处,都说了什么?", True), ("橡塑行业在文件里都出现在哪些地方?", True),
+    ("领跑者在哪些条款都提到了?", True), ("In which clauses is RCEP mentioned?", True),
+    ("建设几处示范基地?", False), ("哪些地方可以申请试点?", False), ("RCEP在哪条?", False),
+    ("企业标准总师要培育多少名?", False),
+])
+def test_a_question_asking_every_place_a_term_is_mentioned(lex: Lexicon, question: str, asks: bool) -> None:
+    assert bool(lex.occurrences.search(normalize(question).lower())) is asks
+
+
 def test_follow_up_patterns(lex: Lexicon) -> None:
     assert lex.this_clause.search("这一条是谁牵头的?")
     assert not lex.this_clause.search("条款的原文是什么")
@@ -271,6 +288,9 @@ def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert lex.english_terms("How many chief standardization engineers? QR codes?") == ["企业标准总师", "二维码"]
     assert lex.english_terms("What is the weather like?") == []
     assert lex.english_terms("Which trade agreement is an opportunity?") == ["多边贸易体制", "机遇"]
+    assert lex.english_terms("Anything on standard-essential patents?") == ["标准必要专利"]
+    assert lex.english_terms("the platform economy or the sharing economy") == ["平台经济", "共享经济"]
+    assert lex.english_terms("How many national-level pilot projects?") == ["国家级", "试点"]
     assert lex.english_terms("Is there a trade fair?") == []
 
 

@@ -72,10 +72,24 @@ def test_two_questions_typed_with_a_space_between_cite_both_clauses(assistant: A
     ("二维码公示和科普基地,这两件事文件各怎么说?", {"二(七)2", "三(三)"}),
     ("How short should the local standard cycle become, and how many chief standardization engineers "
      "will be trained?", {"一(二)-1", "一(二)-4"}),
+    # no comma before “and”: each “how many” is a part
+    ("How many patent-standard enterprises and how many international standards by 2025?", {"一(二)-4", "一(二)-3"}),
+    ("县标准创新贡献奖 评几项 + 制度", {"一(二)-2", "三(二)"}),  # a hotline's “+” joins two asked things
 ])
 def test_a_question_about_two_things_cites_both(assistant: Assistant, question: str, clauses: set[str]) -> None:
     answer = assistant.answer(question)
     assert clauses <= set(_cited(answer)), answer.answer
+
+
+def test_a_topic_set_off_before_a_pair_is_what_each_of_the_pair_asks_about(assistant: Assistant) -> None:
+    # “T,A和B分别…”: the count is one clause, the system another; both are about 企业标准总师
+    assert {"一(二)-4", "三(二)"} <= set(_cited(assistant.answer("企业标准总师,培育目标和相关制度分别怎么写的?")))
+
+
+def test_a_targets_question_about_one_topic_gets_that_topic_not_the_whole_table(assistant: Assistant) -> None:
+    answer = assistant.answer("企业标准总师的数量目标是多少?")
+    assert _cited(answer) == ["一(二)-4"] and "10名以上" in answer.answer
+    assert len(_cited(assistant.answer("到2025年有哪些数量目标?"))) >= 4  # targets in general: the table
 
 
 @pytest.mark.parametrize(("question", "clauses"), [
@@ -260,3 +274,17 @@ def test_one_character_words_the_corpus_never_uses_are_no_topic(assistant: Assis
     answer = assistant.answer("喂,问一下征求意见稿的意见啥时候之前交啊")  # 喂, 问, 交: not what it is about
     assert _cited(answer) == ["公告"] and "11月21日" in answer.answer
     assert assistant.answer("喂 个税怎么交啊").refused  # 个税 is a topic the document lacks
+
+
+def test_asking_where_a_term_is_mentioned_quotes_every_clause_that_has_it_in_order(assistant: Assistant) -> None:
+    answer = assistant.answer("“浙江标准”在文件里提了几处,都说了什么?")
+    assert _cited(answer) == ["一(二)-4", "二(六)1", "二(七)2"]
+    assert all("浙江标准" in c.quote for c in answer.citations)
+    assert _cited(assistant.answer("“浙江标准”标识评价在哪条?")) == ["二(七)2"]  # one place asked: the best one
+
+
+def test_a_rare_term_of_a_follow_up_keeps_its_clause_when_the_last_answer_cited_it(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "零碳产品有什么说法?"},
+               {"role": "assistant", "content": "推行零碳、低碳产品标准标识制度【二(四)1】。"}]
+    # “这块” reads as asking beyond the last answer, but GEP stands only in the clause it cited
+    assert _cited(assistant.answer("那这块GEP核算有提吗?", history)) == ["二(四)1"]
