@@ -9,7 +9,7 @@ for a goal's sub-item the year may come from its parent clause (一(二)-4 → �
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from index.models import Chunk
@@ -75,7 +75,8 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     if not evidence:
         return PartResult(retrieval.query, _whole(chunks, view), "lookup")
     best = max(evidence, key=lambda e: (e.score, -e.rank))
-    return PartResult(retrieval.query, (_quote(_group(evidence, best, config), asked, False, config),), "lookup")
+    quote = _quote(_group(evidence, best, config), asked, False, config, view.idf)
+    return PartResult(retrieval.query, (quote,), "lookup")
 
 
 def answer_occurrences(part: str, found: dict[str, list[str]], view: IndexView,
@@ -179,7 +180,7 @@ def _citations(best: Evidence, ranked: Sequence[Evidence], details: Sequence[Det
         if stating and kind in missing:
             missing.remove(kind)
     numeric = bool(lexicon.numeric_question.search(part)) or bool(details)
-    citations = [_quote(group, terms, numeric, config)]
+    citations = [_quote(group, terms, numeric, config, view.idf)]
     for kind in list(missing):
         parent = _parent_stating(best.chunk, kind, view, lexicon)
         if parent is not None:
@@ -200,9 +201,10 @@ def _parent_stating(chunk: Chunk, kind: DetailKind, view: IndexView, lexicon: Le
     return None
 
 
-def _quote(group: Sequence[Evidence], terms: set[str], numeric: bool, config: AnswererConfig) -> Citation:
+def _quote(group: Sequence[Evidence], terms: set[str], numeric: bool, config: AnswererConfig,
+           idf: Mapping[str, float] | None = None) -> Citation:
     chunk = group[0].chunk
-    sentences = [trim_sentence(e.sentence, terms, numeric, config.limits.trim_chars) for e in group]
+    sentences = [trim_sentence(e.sentence, terms, numeric, config.limits.trim_chars, idf) for e in group]
     starts = [chunk.text.find(s) for s in sentences]
     ends = [start + len(s) for start, s in zip(starts, sentences, strict=True)]
     quote = chunk.text[min(starts) : max(ends)].strip()  # contiguous: from the first chosen sentence to the last
@@ -212,13 +214,18 @@ def _quote(group: Sequence[Evidence], terms: set[str], numeric: bool, config: An
 _SEGMENT_END = re.compile(r"(?<=[,，:：;；])")
 
 
-def trim_sentence(sentence: str, terms: set[str], numeric: bool = False, max_chars: int = 120) -> str:
-    """A long sentence shrinks to the comma-segments around its best-matching one (verbatim)."""
+def trim_sentence(sentence: str, terms: set[str], numeric: bool = False, max_chars: int = 120,
+                  idf: Mapping[str, float] | None = None) -> str:
+    """A long sentence shrinks to the comma-segments around its best-matching one (verbatim).
+
+    Segments matching as many terms are told apart by the terms' IDF: “…名义印发” beats the segment that
+    only shares the everyday 实施意见 with the question."""
     if len(sentence) <= max_chars:
         return sentence
     segments = [s for s in _SEGMENT_END.split(sentence) if s]
     scores = [sum(t in seg for t in terms) + (2.0 if numeric and re.search(r"\d", seg) else 0.0) for seg in segments]
-    best = max(range(len(segments)), key=lambda i: scores[i])
+    rarity = [sum((idf or {}).get(t, 0.0) for t in terms if t in seg) for seg in segments]
+    best = max(range(len(segments)), key=lambda i: (scores[i], rarity[i]))
     lo = hi = best
     length = len(segments[best])
     while True:

@@ -173,6 +173,8 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
             and (last := last_cited_clause(history)):  # “这个奖后面/在保障措施里怎么说?”: beyond the last answer
         further, answered = frozenset({0}), frozenset({last})
     cfg = config.retrieval
+    # a follow-up naming its own topic (“那外贸企业碰到技术壁垒呢?”) is not pinned by the last question's rare terms
+    own = text if rewritten and names_topic(text, lexicon, view) else alone
     return Query(
         raw=raw,
         text=text,
@@ -184,6 +186,5 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
         parts=parts,
         further=further,
         answered=answered,
-        rare=view.rare_terms(alone, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin, cfg.rare_min_digits,
-                              exclude),
+        rare=view.rare_terms(own, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin, cfg.rare_min_digits, exclude),
     )

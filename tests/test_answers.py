@@ -78,3 +78,14 @@ def test_injection_is_refused(assistant: Assistant) -> None:
 def test_empty_question_gets_a_clear_message(assistant: Assistant) -> None:
     answer = assistant.answer("   ")
     assert answer.refused and answer.reason == "empty" and "请输入" in answer.answer
+
+
+def test_a_long_sentence_is_trimmed_to_the_segment_with_the_rarer_question_term() -> None:
+    from rag.extract import trim_sentence
+
+    sentence = ("根据省里关于贯彻落实纲要的实施意见(浙委发〔2022〕11号)和市里的实施意见(台市委发〔2022〕65号)精神,"
+                "县市场监管局牵头起草了这份实施意见,拟以县委、县政府名义印发。")
+    terms = {"实施意见", "名义", "发"}  # both segments hold two of them; 名义 is the rarer
+    trimmed = trim_sentence(sentence, terms, max_chars=60, idf={"实施意见": 0.5, "名义": 3.0})
+    assert "县委、县政府名义印发" in trimmed and trimmed in sentence
+    assert "名义" not in trim_sentence(sentence, terms, max_chars=60)  # without IDF the first of a tie wins

@@ -70,6 +70,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("那每个镇能分到多少资金?", "money"), ("标准化发展经费县财政每年安排多少?", "money"),
     ("县里打算跟国外哪座城市结成合作县城?", "place"), ("试点梯度培育体系分几级?", "count"),
     ("What is the population of Taizhou city?", "count"), ("我们员工能报名参加培训吗?", "procedure"),
+    ("到2025年要新增几个省级标准化试点项目?", "count"), ("企业标准总师 数量 时间", "date"),
+    ("企业标准总师 数量 时间", "count"),
+    ("现在地方标准平均制定周期实际是多长时间?", "status"), ("目标年份是哪一年?", "date"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -101,6 +104,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("这些工作怎么安排?", "money"), ("每年安排多少人参加培训?", "money"), ("资金从哪来?", "money"),
     ("哪个城市的企业都能参加吗", "count"), ("高级别专家智库是什么", "count"),
     ("培训报名的人多吗", "procedure"), ("企业能参加标准化活动吗", "procedure"),
+    ("我们几个省级企业想一起搞", "count"), ("市场监管局办公时间", "date"), ("要花多少时间精力", "date"),
+    ("地方标准制定周期要缩到多长时间?", "status"), ("数量和质量并重", "count"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
