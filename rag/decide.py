@@ -18,7 +18,7 @@ from rag.retrieve import Retrieval
 from rag.view import IndexView
 
 FEATURES = ("lex_best", "cover_sentence", "cover_clause", "cover_keys", "oov", "unknown_any", "dense_top",
-            "dense_margin", "key_top", "key_margin", "sent_score", "english", "detail_stated")
+            "dense_margin", "key_top", "key_margin", "sent_score", "english", "detail_stated", "en_oov", "en_cover")
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,14 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     best_text = context(best.chunk) + best.sentence if best else ""
     key_text = view.key_text.get(best.chunk.clause_key, "") if best else ""
     clause_text = view.clause_text(best.chunk.clause_key) + key_text if best else ""
+    cover_clause = coverage(view, covered, clause_text, known_only=False) if best else 0.0
+    oov = sum(view.idf_of(t) for t in unknown) / weight if weight else 1.0
     return {
         "lex_best": best.lexical if best else 0.0,
         "cover_sentence": coverage(view, covered, best_text, known_only=False) if best else 0.0,
-        "cover_clause": coverage(view, covered, clause_text, known_only=False) if best else 0.0,
+        "cover_clause": cover_clause,
         "cover_keys": coverage(view, content, key_text, known_only=False) if key_text else 0.0,
-        "oov": sum(view.idf_of(t) for t in unknown) / weight if weight else 1.0,
+        "oov": oov,
         "unknown_any": 1.0 if any(len(t) >= lexicon.topic_min_chars for t in unknown) else 0.0,
         "dense_top": stats.get("dense_top", 0.0),
         "dense_margin": stats.get("dense_top", 0.0) - stats.get("dense_mean", 0.0),
@@ -63,6 +65,10 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
         "sent_score": best.score if best else 0.0,
         "english": 1.0 if english else 0.0,
         "detail_stated": 1.0 if detail_stated else 0.0,  # it asks for a kind of detail and the quote states it
+        # an English question is covered through the glossary and its unknown words are English: the same
+        # coverage means something else than in Chinese, so it gets a slope of its own
+        "en_oov": oov if english else 0.0,
+        "en_cover": cover_clause if english else 0.0,
     }
 
 

@@ -89,6 +89,8 @@ class Lexicon:
     asked_before_comma: re.Pattern[str]
     pair_marker: re.Pattern[str]
     pair_split: re.Pattern[str]
+    context: re.Pattern[str]
+    asking: re.Pattern[str]
     follow_on: re.Pattern[str]
     references: References
     texts: dict[str, dict[str, str]]
@@ -260,6 +262,8 @@ def load_lexicon(directory: Path) -> Lexicon:
         asked_before_comma=_pattern(multi["asked_before_comma"], "patterns.toml multipart.asked_before_comma"),
         pair_marker=_pattern(multi["pair_marker"], "patterns.toml multipart.pair_marker"),
         pair_split=_pattern(multi["pair_split"], "patterns.toml multipart.pair_split"),
+        context=_pattern(multi["context"], "patterns.toml multipart.context"),
+        asking=_pattern(multi["asking"], "patterns.toml multipart.asking"),
         # optional: a lexicon dir kept from an older version has none, and then no part counts as further
         follow_on=_pattern(multi.get("follow_on", "(?!)"), "patterns.toml multipart.follow_on"),
         references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),

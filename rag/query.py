@@ -110,7 +110,9 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     further: set[int] = set()
     for piece, joined in pieces:
         topic = has_topic(piece, lexicon, view)
-        if parts and (lexicon.follow_on.search(piece) or names_section(piece, view) or (joined and not topic)):
+        if parts and lexicon.context.search(piece.lower()) and not lexicon.asking.search(piece.lower()):
+            parts[-1] = f"{parts[-1]} {piece}"  # what the asker tells about themselves asks nothing
+        elif parts and (lexicon.follow_on.search(piece) or names_section(piece, view) or (joined and not topic)):
             further.add(len(parts))
             parts.append(f"{topic_of(parts[-1], lexicon, view)} {piece}")
         elif topic:

@@ -71,7 +71,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("县里打算跟国外哪座城市结成合作县城?", "place"), ("试点梯度培育体系分几级?", "count"),
     ("What is the population of Taizhou city?", "count"), ("我们员工能报名参加培训吗?", "procedure"),
     ("到2025年要新增几个省级标准化试点项目?", "count"), ("企业标准总师 数量 时间", "date"),
-    ("企业标准总师 数量 时间", "count"),
+    ("企业标准总师 数量 时间", "count"), ("市场监管局在哪条路上", "address"), ("办公楼门牌号是多少", "address"),
     ("现在地方标准平均制定周期实际是多长时间?", "status"), ("目标年份是哪一年?", "date"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
@@ -105,7 +105,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("哪个城市的企业都能参加吗", "count"), ("高级别专家智库是什么", "count"),
     ("培训报名的人多吗", "procedure"), ("企业能参加标准化活动吗", "procedure"),
     ("我们几个省级企业想一起搞", "count"), ("市场监管局办公时间", "date"), ("要花多少时间精力", "date"),
-    ("地方标准制定周期要缩到多长时间?", "status"), ("数量和质量并重", "count"),
+    ("地方标准制定周期要缩到多长时间?", "status"), ("数量和质量并重", "count"), ("走哪条路线最快", "address"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -242,6 +242,16 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert lex.follow_on.search("主要举措里又是怎么说的") and lex.follow_on.search("配套上有什么制度")
     assert lex.follow_on.search("这个奖后面有没有说要完善相关制度")
     assert not lex.follow_on.search("具体如下") and not lex.follow_on.search("企业标准总师要培育多少名")
+    assert lex.follow_on.search("anything else about rcep") and not lex.follow_on.search("elsewhere in zhejiang")
+
+
+@pytest.mark.parametrize(("piece", "context"), [
+    ("我想当面交意见", True), ("i'd like to hand in comments in person.", True), ("我们是做冲锋衣的", True),
+    ("我想问一下截止日期是哪天", False), ("我们想申请,怎么申请", False), ("i'd like to know who to call", False),
+    ("i'd like to know: who should i call", False), ("rcep在哪条", False), ("what is the deadline", False),
+])
+def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
+    assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
 
 
 def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexicon) -> None:

@@ -288,3 +288,13 @@ def test_a_rare_term_of_a_follow_up_keeps_its_clause_when_the_last_answer_cited_
                {"role": "assistant", "content": "推行零碳、低碳产品标准标识制度【二(四)1】。"}]
     # “这块” reads as asking beyond the last answer, but GEP stands only in the clause it cited
     assert _cited(assistant.answer("那这块GEP核算有提吗?", history)) == ["二(四)1"]
+
+
+@pytest.mark.parametrize("question", [
+    "What's the street address of the market supervision bureau? I'd like to hand in my comments in person.",
+    "市场监管局在哪条路上?我想当面交意见",
+])
+def test_what_the_asker_tells_about_themselves_is_not_answered_as_a_question(assistant: Assistant,
+                                                                             question: str) -> None:
+    answer = assistant.answer(question)  # the address is not stated; “I'd like to…” asks nothing to answer
+    assert answer.refused and answer.reason == "detail_not_stated" and not answer.citations
