@@ -138,7 +138,6 @@ class RetrieveStage(Composer):
             retrievals.append(retrieval)
         return self.compose(query, view, parts, retrievals)
 
-
     def occurrences(self, text: str, view: IndexView) -> PartResult | None:
         """A part asking where a term is mentioned is answered by every clause that has it."""
         if not self.a.lexicon.occurrences.search(text):
