@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEV = tuple(ROOT / "eval" / name for name in ("gold.jsonl", "gold_blind_dev.jsonl", "gold_blind_dev2.jsonl",
                                                       "gold_blind_dev3.jsonl", "gold_blind_dev4.jsonl",
                                                       "gold_blind_dev5.jsonl", "gold_blind_dev6.jsonl",
-                                                      "gold_blind_dev7.jsonl"))
+                                                      "gold_blind_dev7.jsonl", "gold_blind_dev8.jsonl"))
 FUSION = ("bm25", "dense", "key_bm25", "key_dense", "rare")
 SENTENCE = ("lexical", "dense", "clause", "digits", "detail", "rare")
 MAX_FALSE_REFUSALS = 0.03

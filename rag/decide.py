@@ -18,7 +18,9 @@ from rag.retrieve import Retrieval
 from rag.view import IndexView
 
 FEATURES = ("lex_best", "cover_sentence", "cover_clause", "cover_keys", "oov", "unknown_any", "dense_top",
-            "dense_margin", "key_top", "key_margin", "sent_score", "english", "detail_stated", "en_oov", "en_cover")
+            "dense_margin", "key_top", "key_margin", "sent_score", "english", "detail_stated", "en_oov", "en_cover",
+            "agree")
+AGREEING = ("bm25", "dense", "key_bm25", "key_dense")  # the four searches of rag.retrieve.fuse
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     clause_text = view.clause_text(best.chunk.clause_key) + key_text if best else ""
     cover_clause = coverage(view, covered, clause_text, known_only=False) if best else 0.0
     oov = sum(view.idf_of(t) for t in unknown) / weight if weight else 1.0
+    clause = [h.features for h in retrieval.hits if best and h.chunk.clause_key == best.chunk.clause_key]
     return {
         "lex_best": best.lexical if best else 0.0,
         "cover_sentence": coverage(view, covered, best_text, known_only=False) if best else 0.0,
@@ -69,6 +72,9 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
         # coverage means something else than in Chinese, so it gets a slope of its own
         "en_oov": oov if english else 0.0,
         "en_cover": cover_clause if english else 0.0,
+        # how far the four searches agree on the quoted clause (each scaled 0..1 within the question): an
+        # out-of-scope question lands on a different clause in each, a plainly worded one mostly on one
+        "agree": sum(max((f.get(n, 0.0) for f in clause), default=0.0) for n in AGREEING) / len(AGREEING),
     }
 
 

@@ -81,6 +81,7 @@ class Lexicon:
     basis_citing: re.Pattern[str]
     basis_content: re.Pattern[str]
     document_words: str
+    issuer_gap: tuple[int, int]  # characters between an issuer's name and a document word: CJK, Latin
     this_clause: re.Pattern[str]
     dependent: re.Pattern[str]
     article_only: re.Pattern[str]
@@ -92,6 +93,7 @@ class Lexicon:
     context: re.Pattern[str]
     asking: re.Pattern[str]
     follow_on: re.Pattern[str]
+    further_adverb: re.Pattern[str]
     references: References
     texts: dict[str, dict[str, str]]
     glossary: dict[str, str]
@@ -254,6 +256,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         basis_citing=_pattern(basis["citing"], "patterns.toml basis.citing"),
         basis_content=_pattern(basis["content"], "patterns.toml basis.content"),
         document_words=str(basis["document_words"]),
+        issuer_gap=(int(basis.get("issuer_gap", 7)), int(basis.get("issuer_gap_latin", 20))),
         this_clause=_pattern(follow["this_clause"], "patterns.toml followup.this_clause"),
         dependent=_pattern(follow["dependent"], "patterns.toml followup.dependent"),
         article_only=_pattern(follow["article_only"], "patterns.toml followup.article_only"),
@@ -266,6 +269,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         asking=_pattern(multi["asking"], "patterns.toml multipart.asking"),
         # optional: a lexicon dir kept from an older version has none, and then no part counts as further
         follow_on=_pattern(multi.get("follow_on", "(?!)"), "patterns.toml multipart.follow_on"),
+        further_adverb=_pattern(multi.get("further_adverb", "(?!)"), "patterns.toml multipart.further_adverb"),
         references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),
                               _pattern(refs["preamble"], "patterns.toml references.preamble"),
                               _pattern(refs["lookup_words"], "patterns.toml references.lookup_words"),

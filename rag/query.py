@@ -112,7 +112,9 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
         topic = has_topic(piece, lexicon, view)
         if parts and lexicon.context.search(piece.lower()) and not lexicon.asking.search(piece.lower()):
             parts[-1] = f"{parts[-1]} {piece}"  # what the asker tells about themselves asks nothing
-        elif parts and (lexicon.follow_on.search(piece) or names_section(piece, view) or (joined and not topic)):
+        elif parts and (names_section(piece, view) or (joined and not topic)
+                        or lexicon.follow_on.search(piece)
+                        or (lexicon.further_adverb.search(piece) and not names_topic(piece, lexicon, view))):
             further.add(len(parts))
             parts.append(f"{topic_of(parts[-1], lexicon, view)} {piece}")
         elif topic:
@@ -171,8 +173,9 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
     parts, further = ((alone,), frozenset[int]()) if rewritten else split_parts(alone, lexicon, view,
                                                                                config.limits.max_parts)
     answered: frozenset[str] = frozenset()
-    if rewritten and (lexicon.follow_on.search(text) or names_section(text, view)) \
-            and (last := last_cited_clause(history)):  # “这个奖后面/在保障措施里怎么说?”: beyond the last answer
+    # “这个奖后面/在保障措施里怎么说?”: beyond the last answer
+    beyond = lexicon.follow_on.search(text) or lexicon.further_adverb.search(text) or names_section(text, view)
+    if rewritten and beyond and (last := last_cited_clause(history)):
         further, answered = frozenset({0}), frozenset({last})
     cfg = config.retrieval
     # a follow-up naming its own topic (“那外贸企业碰到技术壁垒呢?”) is not pinned by the last question's rare terms

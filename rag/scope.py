@@ -48,7 +48,8 @@ def _by_issuer(question: str, doc: Document, lexicon: Lexicon, corpus_text: str)
     """“省里那个文件”, “台州市委的意见”: an issuer's name followed closely by a document word — unless the
     words after the name are the corpus's own (浙江标准, 台州市标准创新贡献奖 are not documents)."""
     for name in doc.issued_by:
-        pattern = re.compile(rf"{re.escape(name.lower())}.{{0,7}}?({lexicon.document_words})", re.IGNORECASE)
+        gap = lexicon.issuer_gap[1] if name.isascii() else lexicon.issuer_gap[0]
+        pattern = re.compile(rf"{re.escape(name.lower())}.{{0,{gap}}}?({lexicon.document_words})", re.IGNORECASE)
         for m in pattern.finditer(question):
             following = question[m.start() : m.start() + len(name) + 2]
             if following.lower() not in corpus_text.lower() or len(following) <= len(name):
