@@ -218,3 +218,46 @@ def live_url(api_settings: Settings, assistant: Any) -> Iterator[str]:
     assistant.answer("企业标准总师要培育多少名?")  # load models before timing-sensitive callers
     with live_server(build_server(api_settings, assistant)) as url:
         yield url
+
+
+def _flood_main(url: str, address: str, guessers: int, out: str) -> None:  # pragma: no cover - child process
+    """Wrong logins from `guessers` threads at `address`, one reply per line in `out`, until killed."""
+    lock = threading.Lock()
+
+    def guess(worker: int) -> None:
+        with bound_client(address, timeout=60) as client, open(out, "a", encoding="utf-8") as sink:
+            for n in range(1, 1_000_000):
+                done = gradio_event(url, "login", {"pqa-password": f"guess-{worker}-{n}"}, client=client)
+                with lock:
+                    sink.write(json.dumps(str(done["output"]["data"][3]), ensure_ascii=False) + "\n")
+                    sink.flush()
+
+    threads = [threading.Thread(target=guess, args=(w,), daemon=True) for w in range(guessers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
+@contextmanager
+def login_flood(url: str, address: str, guessers: int, out: Path) -> Iterator[Path]:
+    """A brute force on the 管理 login from another process (an attacker is another machine: it must not
+    share the server's interpreter, whose GIL and garbage collector the test's own threads would load)."""
+    code = ("import sys; from tests.api_fixtures import _flood_main; "
+            "_flood_main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])")
+    with open(out.with_suffix(".log"), "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", code, url, address, str(guessers), str(out)],
+                                cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield out
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+def flood_replies(out: Path) -> list[str]:
+    """The replies a `login_flood` has logged so far."""
+    try:
+        return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError):
+        return []
