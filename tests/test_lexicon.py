@@ -120,6 +120,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("符合条件的企业有奖励吗", "procedure"), ("局长牵头的领导小组管什么", "official"),
     ("地方标准制定周期要压到多久?", "status"), ("How many people will be trained as chief engineers?", "population"),
     ("几个标准?", "measure"), ("标准化的程度怎么衡量", "measure"),
+    ("领跑者在哪儿提到的?", "place"), ("RCEP在什么地方出现过?", "place"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)

@@ -303,6 +303,7 @@ def test_what_the_asker_tells_about_themselves_is_not_answered_as_a_question(ass
 @pytest.mark.parametrize(("question", "clause"), [
     ("我们厂自己定的标准,想让顾客拿手机一扫就能看到执行的是哪个标准,文件支持这样做吗?", "二(七)2"),
     ("老百姓去办事想一次办完,不用跑好几个窗口,文件里有相关的标准化说法吗?", "二(三)2"),
+    ("领跑者在哪儿提到的?", "二(七)2"),  # where the document mentions it, not a location
 ])
 def test_words_that_only_look_like_asking_for_a_detail_do_not_refuse(assistant: Assistant, question: str,
                                                                     clause: str) -> None:
