@@ -22,6 +22,7 @@ from rag.answering import LookupStage, RetrieveStage
 from rag.config import load_config
 from rag.faq import FaqEntry, FaqSource
 from rag.faq_table import faq_source as default_faq_source
+from rag.lexical import catalog_names
 from rag.lexicon import load_lexicon
 from rag.locate import locate_all
 from rag.models import Answer, Trace
@@ -51,7 +52,7 @@ class Assistant:
         self.lexicon = load_lexicon(settings.lexicon_dir)
         self.config = load_config(settings.lexicon_dir)
         self.on_stage = on_stage
-        names = tuple(n for d in self.documents.values() for n in (d.title, d.jurisdiction, *d.organisations) if n)
+        names = catalog_names(tuple(self.documents.values()))  # the same names the index build keyed its artifact by
         self.retriever = HybridRetriever(settings, k=settings.top_k, embeddings=embeddings, names=names)
         self.sentences = SentenceVectors(
             self.retriever.embedder, SentenceVectors.path_for(settings.data_dir, self.retriever.embedder.model_id)
