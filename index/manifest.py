@@ -4,8 +4,9 @@
 or the embedder (the imports are most of a no-op run's time). The fingerprint covers the catalog,
 every file it lists, the plain-language layer, the language files the lexical artifact is fitted
 with and the settings that shape the index; any change to one of them means a real build, which
-re-validates everything. A build whose lexical artifact is missing or of an older format is not
-"unchanged" either: the next run writes it (index/lexical_cache.py).
+re-validates everything; so does an upgrade of a library BM25 tokens depend on. A build whose
+lexical artifact is missing or of an older format is not "unchanged" either: the next run writes
+it (index/lexical_cache.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import time
 import tomllib
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,20 @@ FORMAT = "clause-v2"  # bump with index.chunk.CHUNKER_VERSION
 # lexical-3: stored in the generation's own `<name>-lexical` collection, no longer in the manifest.
 LEXICAL_FORMAT = "lexical-4"
 LEXICAL_FILES = ("words.toml", "patterns.toml")  # of the lexicon dir: stopwords and boilerplate patterns
+LEXICAL_LIBRARIES = ("jieba", "bm25s", "snowballstemmer")  # what BM25 tokens depend on (rag.lexical.tokenizer_id)
+
+
+def _library_versions() -> list[str]:
+    """The tokenising libraries' versions and the stemming rule's: an upgrade means refitting the artifact."""
+    from rag.stem import RULE
+
+    out = [RULE]
+    for name in LEXICAL_LIBRARIES:
+        try:
+            out.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name} missing")
+    return out
 
 
 def _files(settings: Settings) -> list[Path]:
@@ -47,7 +63,7 @@ def _files(settings: Settings) -> list[Path]:
 def fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256()
     for part in (FORMAT, settings.embedding, str(settings.chunk_tokens), settings.chroma_url or "",
-                 settings.collection_prefix):
+                 settings.collection_prefix, *_library_versions()):
         digest.update(part.encode() + b"\0")
     for path in _files(settings):
         digest.update(str(path.name).encode() + b"\0")

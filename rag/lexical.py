@@ -35,19 +35,20 @@ from index.lexical_cache import (
 )
 from index.models import Chunk, Document, Key
 from index.parse import clause_title
+from rag import stem
 from rag.lexicon import Lexicon
+from rag.normalize import HAN
 
 if TYPE_CHECKING:
     from index.store import Store
 
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 FITTED = "fitted"
 ARTIFACT = "artifact"
 
 
 def tokenizer_id(lexicon: Lexicon) -> str:
-    """Everything BM25 tokens depend on besides the text (Lexicon.tokenize: jieba + stopwords)."""
-    return text_digest([FORMAT, jieba.__version__, bm25s.__version__, *sorted(lexicon.stopwords)])
+    """Everything BM25 tokens depend on besides the text (Lexicon.tokenize: jieba, stopwords, English stems)."""
+    return text_digest([FORMAT, jieba.__version__, bm25s.__version__, stem.VERSION, *sorted(lexicon.stopwords)])
 
 
 def boilerplate_id(lexicon: Lexicon, names: Sequence[str]) -> str:
@@ -105,7 +106,7 @@ def find_boilerplate(chunks: Sequence[Chunk], lexicon: Lexicon, names: Sequence[
             rest = lexicon.boilerplate_labels.sub("", rest)
             for name in longest_first:
                 rest = rest.replace(name, "")
-            if len(_HAN.findall(rest)) < 2 and not re.search(r"\d{5,}|@", rest):
+            if len(HAN.findall(rest)) < 2 and not re.search(r"\d{5,}|@", rest):
                 found.add(sentence)
     return frozenset(found)
 

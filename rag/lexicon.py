@@ -17,6 +17,7 @@ import jieba
 
 from rag import segmenter
 from rag.lexicon_files import LexiconError, load_table
+from rag.stem import english_stem
 
 jieba.setLogLevel(60)
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
@@ -84,6 +85,9 @@ class Lexicon:
     issuer_gap: tuple[int, int]  # characters between an issuer's name and a document word: CJK, Latin
     this_clause: re.Pattern[str]
     dependent: re.Pattern[str]
+    swaps_topic: re.Pattern[str]
+    qualifier: re.Pattern[str]
+    refers_back: re.Pattern[str]
     article_only: re.Pattern[str]
     short_chars: int
     multipart_split: re.Pattern[str]
@@ -119,13 +123,13 @@ class Lexicon:
         return {place: tuple(n) for place, n in names.items()}
 
     def tokenize(self, text: str) -> list[str]:
-        """Search tokens: jieba's search-mode words, lower-cased; stopwords and punctuation out."""
+        """Search tokens: jieba's search-mode words, lower-cased, English stemmed; no stopwords or punctuation."""
         out = []
         segmenter.ensure()
         for token in jieba.cut_for_search(text.lower()):
             token = token.strip()
             if token and token not in self.stopwords and not _PUNCT.match(token):
-                out.append(token)
+                out.append(english_stem(token))
         return out
 
     def words(self, text: str) -> list[str]:
@@ -259,6 +263,9 @@ def load_lexicon(directory: Path) -> Lexicon:
         issuer_gap=(int(basis.get("issuer_gap", 7)), int(basis.get("issuer_gap_latin", 20))),
         this_clause=_pattern(follow["this_clause"], "patterns.toml followup.this_clause"),
         dependent=_pattern(follow["dependent"], "patterns.toml followup.dependent"),
+        swaps_topic=_pattern(follow["swaps_topic"], "patterns.toml followup.swaps_topic"),
+        qualifier=_pattern(follow["qualifier"], "patterns.toml followup.qualifier"),
+        refers_back=_pattern(follow["refers_back"], "patterns.toml followup.refers_back"),
         article_only=_pattern(follow["article_only"], "patterns.toml followup.article_only"),
         short_chars=int(follow.get("short_chars", 6)),
         multipart_split=_pattern(multi["split"], "patterns.toml multipart.split"),

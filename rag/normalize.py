@@ -16,6 +16,7 @@ import opencc
 from index.parse import CN_NUM
 from rag.lexicon import References
 
+HAN = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character (CJK Unified Ideographs), for every module
 CN_DIGITS = "零" + CN_NUM[:-1]  # 零一二…九: positional digits; 十 is handled by cn_to_int
 
 
@@ -48,7 +49,7 @@ def is_traditional(text: str) -> bool:
 
 def is_english(text: str) -> bool:
     latin = len(re.findall(r"[A-Za-z]", text))
-    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    cjk = len(HAN.findall(text))
     return latin >= 6 and latin > 2 * cjk
 
 

@@ -64,9 +64,21 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     if lexicon.article_only.search(text) and prev_ref and (section := re.match(r"^[^(]+", prev_ref)):
         return f"第{section[0]}部分{text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
-    if lexicon.dependent.search(text.lower()) or len(content) <= lexicon.short_chars:
+    lowered = text.lower()
+    if lexicon.dependent.search(lowered) or len(content) <= lexicon.short_chars:
+        if lexicon.swaps_topic.search(lowered) and not lexicon.refers_back.search(lowered) \
+                and any(len(w) >= lexicon.topic_min_chars and not lexicon.qualifier.fullmatch(w)
+                        for w in topic_of(text, lexicon, view).split()):
+            previous = asking_frame(previous, lexicon, view)  # “那专利企业呢?”: the topic is swapped, not added
         return f"{previous} {text}"
     return text
+
+
+def asking_frame(text: str, lexicon: Lexicon, view: IndexView) -> str:
+    """`text` less its topic words: how it asks (“到2025年企业标准总师要培育多少名?” → 到2025年要多少名)."""
+    topic = set(topic_of(text, lexicon, view).split())
+    kept = [w for w in lexicon.words(text) if not topic & set(lexicon.tokenize(w))]
+    return (" " if is_english(text) else "").join(kept)
 
 
 def has_topic(text: str, lexicon: Lexicon, view: IndexView) -> bool:

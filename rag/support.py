@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from rag.lexicon_files import LexiconError
-from rag.normalize import normalize
+from rag.normalize import HAN, normalize
 
 Key = tuple[Any, ...]
 Date = tuple[int | None, int | None, int | None]
@@ -96,7 +96,6 @@ _LIST_MARK = re.compile(r"^[ \t]*(?:(?:#{1,6}|>|[-*+•])[ \t]+|(?:\d{1,2}(?:\.(
                         re.M)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def prepare(text: str) -> str:
@@ -229,7 +228,7 @@ def _organisations(s: str, lex: ClaimLexicon) -> list[Claim]:
     for suffix in lex.org_suffixes:
         for m in re.finditer(re.escape(suffix), "".join(chars)):
             start = m.start()
-            while (start > 0 and m.start() - start < lex.org_max_name_chars and _CJK.match(chars[start - 1])
+            while (start > 0 and m.start() - start < lex.org_max_name_chars and HAN.match(chars[start - 1])
                    and chars[start - 1] not in lex.org_boundaries):
                 start -= 1
             if m.start() - start >= lex.org_min_name_chars:

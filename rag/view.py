@@ -25,7 +25,6 @@ from index.lexical_cache import LexicalState
 from index.models import Chunk, Key
 from index.parse import CN_NUM
 from rag.lexical import (
-    _HAN,
     FITTED,
     clause_content,
     find_boilerplate,
@@ -36,7 +35,7 @@ from rag.lexical import (
     sentences,
 )
 from rag.lexicon import Lexicon
-from rag.normalize import parse_clause_ref
+from rag.normalize import HAN, parse_clause_ref
 
 log = logging.getLogger(__name__)
 _SECTION = re.compile(rf"^([{CN_NUM}]+)、(.+)$")
@@ -199,7 +198,7 @@ class IndexView:
         found: dict[str, list[str]] = {}
         everything = self._content_lower
         for term in candidates:
-            han = len(_HAN.findall(term))
+            han = len(HAN.findall(term))
             digits = term.isdigit()
             latin = bool(_LATIN.fullmatch(term)) and len(term) >= (min_digits if digits else min_latin)
             if not (han >= min_han or latin or (han >= 2 and term in _QUOTED.findall(question))):

@@ -123,6 +123,22 @@ def test_a_no_change_index_run_decides_from_the_manifest_without_chroma_or_the_e
     assert out.stdout.split() == ["True", "False"]
 
 
+def test_a_new_tokenising_rule_makes_the_next_index_run_refit_the_lexical_artifact(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from index.manifest import unchanged_report
+    from rag import stem
+
+    settings = make_settings()
+    build_index(settings)
+    assert unchanged_report(settings) is not None
+    monkeypatch.setattr(stem, "RULE", stem.RULE + "-next")
+    monkeypatch.setattr(stem, "VERSION", stem.VERSION + "-next")
+    assert unchanged_report(settings) is None
+    report = build_index(settings)
+    assert not report.changed and report.embedded == 0 and report.lexical == "written"
+
+
 def test_any_corpus_edit_invalidates_the_manifest(make_settings: Callable[..., Settings], corpus_copy: Path) -> None:
     from index.manifest import unchanged_report
 

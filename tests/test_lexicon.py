@@ -254,6 +254,27 @@ def test_follow_up_patterns(lex: Lexicon) -> None:
     assert not lex.article_only.search("三条建议")
 
 
+@pytest.mark.parametrize(("question", "swaps"), [
+    ("那专利标准融合发展企业呢?", True),
+    ("钱的方面呢", True),
+    ("what about international standards?", True),
+    ("and international ones?", True),
+    ("那相应的制度呢?", False),  # points back at the previous topic
+    ("那这几个地方要搞啥样的农业?", False),
+    ("what about its deadline?", False),
+    ("那在哪些领域争取?", False),  # a new question about the same topic, not another topic
+    ("企业那边呢,有什么制度?", False),
+])
+def test_a_follow_up_naming_only_another_topic_swaps_it(lex: Lexicon, question: str, swaps: bool) -> None:
+    assert bool(lex.swaps_topic.search(question) and not lex.refers_back.search(question)) is swaps
+
+
+@pytest.mark.parametrize(("word", "qualifies"), [("省级", True), ("市里", True), ("国际", True), ("县级", True),
+                                                 ("国际标准", False), ("市场", False), ("县标准创新贡献奖", False)])
+def test_a_level_or_place_word_only_qualifies_the_previous_topic(lex: Lexicon, word: str, qualifies: bool) -> None:
+    assert bool(lex.qualifier.fullmatch(word)) is qualifies
+
+
 def test_multipart_patterns(lex: Lexicon) -> None:
     assert len([p for p in lex.multipart_split.split("周期多久?另外总师培养多少?") if p]) == 2
     assert lex.pair_marker.search("一网通办和垃圾分类分别怎么说")

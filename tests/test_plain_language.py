@@ -270,6 +270,16 @@ def test_a_follow_up_asking_beyond_the_last_answer_cites_another_clause(assistan
         {"role": "assistant", "content": "牵头制修订国家标准2项以上【一(二)-4】。"}]))
 
 
+def test_a_follow_up_naming_another_topic_asks_the_last_question_about_that_topic(assistant: Assistant) -> None:
+    award = [{"role": "user", "content": "县标准创新贡献奖要评几项?"},
+             {"role": "assistant", "content": "评选县标准创新贡献奖2项以上【一(二)-2】。"}]
+    answer = assistant.answer("那企业标准总师呢?", award)  # not pulled back to the award's clause
+    assert _cited(answer)[:1] == ["一(二)-4"] and "10名以上" in answer.answer
+    local = [{"role": "user", "content": "How long should it take to make a local standard?"},
+             {"role": "assistant", "content": "Within 12 months on average【一(二)-1】."}]
+    assert _cited(assistant.answer("What about international standards?", local))[:1] == ["一(二)-3"]
+
+
 def test_one_character_words_the_corpus_never_uses_are_no_topic(assistant: Assistant) -> None:
     answer = assistant.answer("喂,问一下征求意见稿的意见啥时候之前交啊")  # 喂, 问, 交: not what it is about
     assert _cited(answer) == ["公告"] and "11月21日" in answer.answer
