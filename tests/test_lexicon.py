@@ -233,6 +233,12 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
     assert not lex.basis_asks.search("根据文件,企业标准总师要培育多少名?")
     assert lex.basis_citing.search("浙委发〔2022〕11号的全称是什么")
     assert not lex.basis_citing.search("省里的意见对标准周期怎么规定")
+    # who issued a cited document, how ours mentions it, how the two relate: the citing, not its content
+    for question in ("纲要是哪里发的?文件里怎么提的?", "省里那个文件是谁印发的", "县里的意见跟市里的文件是啥关系,照抄吗?",
+                     "How does this opinion relate to the provincial one?"):
+        assert lex.basis_citing.search(question.lower()), question
+    for question in ("纲要里哪里发展得最快?", "市里的文件对团体标准提了什么要求", "省里的意见有哪些目标"):
+        assert not lex.basis_citing.search(question.lower()), question
 
 
 @pytest.mark.parametrize(("question", "asks"), [
@@ -355,6 +361,9 @@ def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert lex.english_terms("the platform economy or the sharing economy") == ["平台经济", "共享经济"]
     assert lex.english_terms("How many national-level pilot projects?") == ["国家级", "试点"]
     assert lex.english_terms("Is there a trade fair?") == []
+    assert lex.english_terms("How many chief standards officers should firms have?") == ["企业标准总师"]
+    assert lex.english_terms("We run trucks and a warehouse; any freight rules?") == ["物流"]
+    assert lex.english_terms("Is there a truck stop nearby?") == []  # trucking, not every truck
 
 
 def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> None:

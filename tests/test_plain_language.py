@@ -255,7 +255,7 @@ def test_an_english_question_is_covered_by_its_domain_terms_and_keeps_its_unknow
     assert answer.trace is not None
     decision = answer.trace.parts[0].decision
     assert decision is not None and decision.features["cover_sentence"] > 0.5  # 多边贸易体制, 机遇 are in 二(六)1
-    restaurant = assistant.answer("Which restaurant in Sanmen serves the best seafood?")
+    restaurant = assistant.answer("Which bakery in Sanmen sells the best mooncakes?")  # words the layer lacks
     assert restaurant.refused and restaurant.trace is not None
     features = restaurant.trace.parts[0].decision.features  # type: ignore[union-attr]
     assert features["cover_sentence"] == 0.0 and features["oov"] > 0.5
