@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from index.models import Chunk
 from rag import compose
 from rag.extract import PartResult, answer_lookup, answer_occurrences, answer_part, related_of
 from rag.locate import locate
@@ -95,7 +96,16 @@ class LookupStage(Composer):
         siblings = [c for c in view.chunks if c.doc_id == primary and c.clause_id.startswith(f"{head}(")
                     and c.part == 1][:12]
         where = next((p for c in siblings for p in c.heading_path[:1]), head)
-        names = self.a.lexicon.text(query.lang, "list_join").join(f"{c.label}【{c.clause_id}】" for c in siblings)
+        join = self.a.lexicon.text(query.lang, "list_join").join
+        names = join(f"{c.label}【{c.clause_id}】" for c in siblings)
+        if not siblings:  # no such section at all (“第四部分” of three): name the sections there are
+            firsts: dict[str, Chunk] = {}
+            for c in view.chunks:
+                if c.doc_id == primary and c.heading_path and "(" in c.clause_id:
+                    firsts.setdefault(c.heading_path[0], c)
+            siblings, where = list(firsts.values()), self.a.title(primary)
+            names = join(f"{h}【{c.clause_id}】" for h, c in firsts.items())
+            ref = self.a.lexicon.text(query.lang, "section_ref", section=ref)
         text = self.a.lexicon.text(query.lang, "no_such_clause", title=self.a.title(primary), ref=ref, where=where,
                                  names=names)
         related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in siblings[:3])

@@ -247,7 +247,9 @@ def load_lexicon(directory: Path) -> Lexicon:
                               + r")(?:s|es)?\b", re.IGNORECASE) if glossary else None)
     return Lexicon(
         stopwords=_words(words["stopwords"].get("zh")) | _words(words["stopwords"].get("en")),
-        generic=_words(words["generic"].get("zh")) | _words(words["generic"].get("en")),
+        # compared with search tokens, so English ones also as their stems (companies → compan)
+        generic=_words(words["generic"].get("zh")) | (english := _words(words["generic"].get("en")))
+        | {english_stem(w) for w in english},
         filler_openings=tuple(words.get("filler", {}).get("openings", [])),
         topic_min_chars=int(words.get("topic", {}).get("min_chars", 2)),
         filler_endings=tuple(words.get("filler", {}).get("endings", [])),

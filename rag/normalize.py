@@ -137,6 +137,8 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
         section = next((num for name, num in sections.items() if name and name in text), None)
     if section is not None and item_no is not None:
         return f"{section}({int_to_cn(item_no)})" + (str(article_no) if article_no is not None else "")
+    if section is not None and sections and section not in sections.values():
+        return section  # “第四部分” of a document with three: the caller says there is none
     if named_item:
         return named_item
     return next((cid for title, cid in sorted((titles or {}).items(), key=lambda kv: -len(kv[0]))

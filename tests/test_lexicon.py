@@ -32,9 +32,16 @@ def test_stopwords_drop_fillers_and_question_words_but_keep_topics(lex: Lexicon)
     assert not {"请问", "我们", "东西", "几位", "啊"} & set(tokens)
 
 
+def test_english_modal_phrases_are_not_topics(lex: Lexicon) -> None:
+    assert lex.tokenize("By what year are all the goals supposed to be reached?") == ["year", "goal", "reach"]
+    assert lex.tokenize("What is it meant to achieve?") == ["achiev"]
+
+
 def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     assert {"标准", "政策", "企业"} <= lex.generic
     assert not {"二维码", "冲锋衣", "RCEP"} & lex.generic
+    # English ones as the search tokens they become (rag.stem)
+    assert set(lex.tokenize("companies enterprises policies standardization")) <= lex.generic
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -234,8 +241,8 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
     assert lex.basis_citing.search("浙委发〔2022〕11号的全称是什么")
     assert not lex.basis_citing.search("省里的意见对标准周期怎么规定")
     # who issued a cited document, how ours mentions it, how the two relate: the citing, not its content
-    for question in ("纲要是哪里发的?文件里怎么提的?", "省里那个文件是谁印发的", "县里的意见跟市里的文件是啥关系,照抄吗?",
-                     "How does this opinion relate to the provincial one?"):
+    for question in ("纲要是哪里发的?文件里怎么提的?", "省里那个文件是谁印发的",
+                     "县里的意见跟市里的文件是啥关系,照抄吗?", "How does this opinion relate to the provincial one?"):
         assert lex.basis_citing.search(question.lower()), question
     for question in ("纲要里哪里发展得最快?", "市里的文件对团体标准提了什么要求", "省里的意见有哪些目标"):
         assert not lex.basis_citing.search(question.lower()), question
