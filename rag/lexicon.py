@@ -95,6 +95,7 @@ class Lexicon:
     pair_marker: re.Pattern[str]
     pair_split: re.Pattern[str]
     context: re.Pattern[str]
+    spoken_opening: re.Pattern[str]
     asking: re.Pattern[str]
     follow_on: re.Pattern[str]
     further_adverb: re.Pattern[str]
@@ -275,6 +276,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         pair_marker=_pattern(multi["pair_marker"], "patterns.toml multipart.pair_marker"),
         pair_split=_pattern(multi["pair_split"], "patterns.toml multipart.pair_split"),
         context=_pattern(multi["context"], "patterns.toml multipart.context"),
+        spoken_opening=_pattern(pat["spoken_opening"], "patterns.toml spoken_opening"),
         asking=_pattern(multi["asking"], "patterns.toml multipart.asking"),
         # optional: a lexicon dir kept from an older version has none, and then no part counts as further
         follow_on=_pattern(multi.get("follow_on", "(?!)"), "patterns.toml multipart.follow_on"),

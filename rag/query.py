@@ -43,6 +43,12 @@ def _user_turns(history: Sequence[Turn]) -> list[str]:
     return [str(t.get("content", "")) for t in history if t.get("role", "user") == "user"]
 
 
+def plain(question: str, lexicon: Lexicon) -> str:
+    """The normalised question without the spoken fillers it opens with (嗯 那个 我想问一下 就是 …)."""
+    text = normalize(question)
+    return lexicon.spoken_opening.sub("", text, count=1) or text
+
+
 def last_cited_clause(history: Sequence[Turn]) -> str | None:
     """The first clause id cited by the most recent assistant turn ([sanmen:二(七)2] or 【二(七)2】)."""
     for turn in reversed(history):
@@ -54,7 +60,7 @@ def last_cited_clause(history: Sequence[Turn]) -> str | None:
 def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: IndexView) -> str:
     """A standalone version of `question`; unchanged when it does not lean on the history."""
     users = _user_turns(history)
-    text = normalize(question)
+    text = plain(question, lexicon)
     if not users or parse_clause_ref(text, lexicon.references, view.sections, view.items):
         return text
     previous = normalize(users[-1])
@@ -179,7 +185,7 @@ def topic_of(part: str, lexicon: Lexicon, view: IndexView) -> str:
 def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: IndexView,
                 config: AnswererConfig, exclude: frozenset[str] = frozenset()) -> Query:
     limit = config.retrieval.query_chars
-    text = clip(normalize(raw), limit)
+    text = clip(plain(raw, lexicon), limit)
     alone = clip(standalone(raw, history, lexicon, view), limit)
     rewritten = alone != text
     parts, further = ((alone,), frozenset[int]()) if rewritten else split_parts(alone, lexicon, view,

@@ -282,6 +282,18 @@ def test_a_follow_up_naming_only_another_topic_swaps_it(lex: Lexicon, question: 
     assert bool(lex.swaps_topic.search(question) and not lex.refers_back.search(question)) is swaps
 
 
+@pytest.mark.parametrize(("question", "plain"), [
+    ("嗯 那个 我想问一下 就是 提意见要在哪天之前啊", "提意见要在哪天之前啊"),
+    ("呃,那个,企业标准总师要培养几个", "企业标准总师要培养几个"),
+    ("um so what about RCEP", "so what about RCEP"),
+    ("那个奖呢?", "那个奖呢?"),  # no pause: a reference to the last answer, kept
+    ("就是说标准周期多久", "就是说标准周期多久"),
+])
+def test_spoken_fillers_are_dropped_only_from_the_start_and_only_before_a_pause(lex: Lexicon, question: str,
+                                                                                plain: str) -> None:
+    assert lex.spoken_opening.sub("", question, count=1) == plain
+
+
 @pytest.mark.parametrize(("word", "qualifies"), [("省级", True), ("市里", True), ("国际", True), ("县级", True),
                                                  ("国际标准", False), ("市场", False), ("县标准创新贡献奖", False)])
 def test_a_level_or_place_word_only_qualifies_the_previous_topic(lex: Lexicon, word: str, qualifies: bool) -> None:

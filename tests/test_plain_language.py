@@ -280,6 +280,11 @@ def test_a_follow_up_naming_another_topic_asks_the_last_question_about_that_topi
     assert _cited(assistant.answer("What about international standards?", local))[:1] == ["一(二)-3"]
 
 
+def test_a_voice_typed_question_is_read_without_its_spoken_fillers(assistant: Assistant) -> None:
+    answer = assistant.answer("嗯 那个 我想问一下 就是 企业标准总师要培养几个啊")
+    assert _cited(answer)[:1] == ["一(二)-4"] and "10名以上" in answer.answer
+
+
 def test_one_character_words_the_corpus_never_uses_are_no_topic(assistant: Assistant) -> None:
     answer = assistant.answer("喂,问一下征求意见稿的意见啥时候之前交啊")  # 喂, 问, 交: not what it is about
     assert _cited(answer) == ["公告"] and "11月21日" in answer.answer
