@@ -42,10 +42,14 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     content = content - frame or content
     topical = {t for t in terms if len(t) >= lexicon.topic_min_chars or view.known(t)}  # not 喂, 问, 交
     content = (content & topical) or (topical - frame) or content
+    # a question whose only topic is a generic word (“这些目标哪一年完成?”) is about that word
+    content = _generic_topic(terms, content, retrieval.query, view, lexicon) or content
     unknown = [t for t in content if not view.known(t)]
     # an English question shares no words with the Chinese text: its coverage is that of its domain terms
     # (glossary_en.toml), its unknown words stay its own
-    covered = {t for t in terms_of(retrieval.lexical, lexicon) if t not in lexicon.generic} if english else content
+    glossary = terms_of(retrieval.lexical, lexicon)
+    covered = ({t for t in glossary if t not in lexicon.generic} or _topical_generic(glossary, view, lexicon)
+               if english else content)
     weight = sum(view.idf_of(t) for t in content)
     stats = retrieval.stats
     best_text = context(best.chunk) + best.sentence if best else ""
@@ -76,6 +80,17 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
         # out-of-scope question lands on a different clause in each, a plainly worded one mostly on one
         "agree": sum(max((f.get(n, 0.0) for f in clause), default=0.0) for n in AGREEING) / len(AGREEING),
     }
+
+
+def _generic_topic(terms: set[str], content: set[str], query: str, view: IndexView, lexicon: Lexicon) -> set[str]:
+    """The generic words a question names when everything else in it is how it asks (哪一年, 之前, 完成)."""
+    return set() if content - lexicon.frame_words(query) else _topical_generic(terms, view, lexicon)
+
+
+def _topical_generic(terms: set[str], view: IndexView, lexicon: Lexicon) -> set[str]:
+    """Generic words that can name a topic: not a catalog name (三门县, 市场监管局), not a fragment."""
+    return {t for t in terms if t in lexicon.generic and len(t) >= lexicon.topic_min_chars
+            and not any(t in n for n in view.names) and view.known(t)}
 
 
 def only_rare(retrieval: Retrieval, lexicon: Lexicon) -> bool:

@@ -115,6 +115,18 @@ def test_a_year_the_corpus_names_still_gets_its_clause(assistant: Assistant) -> 
     assert not answer.refused and "一(二)-1" in _cited(answer) and "12个月" in answer.answer
 
 
+@pytest.mark.parametrize("question", ["这些目标打算哪年前实现?", "By which year should the targets be achieved?"])
+def test_a_question_whose_only_topic_is_a_generic_word_is_about_that_word(assistant: Assistant,
+                                                                         question: str) -> None:
+    answer = assistant.answer(question)  # 目标 / targets: generic, but all the question names besides how it asks
+    assert not answer.refused and "一(二)" in _cited(answer) and "2025年" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["What is the best hotel in Sanmen?", "Who is the mayor of Sanmen county?"])
+def test_catalog_names_never_become_the_topic_of_an_english_question(assistant: Assistant, question: str) -> None:
+    assert assistant.answer(question).refused
+
+
 @pytest.mark.parametrize(("question", "clause"), [("主要举措第一块第2点讲的是啥", "二(一)2"),
                                                   ("主要举措第六块第2点", "二(六)2")])
 def test_a_caller_numbering_sections_by_block_gets_the_clause(assistant: Assistant, question: str,
