@@ -44,6 +44,8 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     content = (content & topical) or (topical - frame) or content
     # a question whose only topic is a generic word (“这些目标哪一年完成?”) is about that word
     content = _generic_topic(terms, content, retrieval.query, view, lexicon) or content
+    # an unknown compound whose search-mode part the corpus uses (打电话 → 电话) is asked through that part
+    content = {t for t in content if view.known(t) or not _has_known_part(t, terms, view)} or content
     unknown = [t for t in content if not view.known(t)]
     # an English question shares no words with the Chinese text: its coverage is that of its domain terms
     # (glossary_en.toml), its unknown words stay its own
@@ -85,6 +87,10 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
 def _generic_topic(terms: set[str], content: set[str], query: str, view: IndexView, lexicon: Lexicon) -> set[str]:
     """The generic words a question names when everything else in it is how it asks (哪一年, 之前, 完成)."""
     return set() if content - lexicon.frame_words(query) else _topical_generic(terms, view, lexicon)
+
+
+def _has_known_part(term: str, terms: set[str], view: IndexView) -> bool:
+    return any(part != term and part in term and len(part) >= 2 and view.known(part) for part in terms)
 
 
 def _topical_generic(terms: set[str], view: IndexView, lexicon: Lexicon) -> set[str]:

@@ -122,6 +122,11 @@ def test_a_question_whose_only_topic_is_a_generic_word_is_about_that_word(assist
     assert not answer.refused and "一(二)" in _cited(answer) and "2025年" in answer.answer
 
 
+def test_an_unknown_compound_is_asked_through_its_known_part(assistant: Assistant) -> None:
+    answer = assistant.answer("不想打电话 发邮件行吗")  # 打电话: the notice says 电话
+    assert not answer.refused and _cited(answer)[0] == "公告" and "790803435@qq.com" in answer.answer
+
+
 @pytest.mark.parametrize("question", ["What is the best hotel in Sanmen?", "Who is the mayor of Sanmen county?"])
 def test_catalog_names_never_become_the_topic_of_an_english_question(assistant: Assistant, question: str) -> None:
     assert assistant.answer(question).refused
