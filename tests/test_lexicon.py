@@ -32,6 +32,11 @@ def test_stopwords_drop_fillers_and_question_words_but_keep_topics(lex: Lexicon)
     assert not {"请问", "我们", "东西", "几位", "啊"} & set(tokens)
 
 
+def test_reluctance_and_way_words_are_not_topics(lex: Lexicon) -> None:
+    tokens = set(lex.tokenize("懒得跑,不想打电话,有没有别的法子反馈?"))
+    assert {"反馈", "电话"} <= tokens and not {"懒得", "不想", "别的", "法子"} & tokens
+
+
 def test_english_modal_phrases_are_not_topics(lex: Lexicon) -> None:
     assert lex.tokenize("By what year are all the goals supposed to be reached?") == ["year", "goal", "reach"]
     assert lex.tokenize("What is it meant to achieve?") == ["achiev"]
@@ -302,6 +307,8 @@ def test_a_level_or_place_word_only_qualifies_the_previous_topic(lex: Lexicon, w
 
 def test_multipart_patterns(lex: Lexicon) -> None:
     assert len([p for p in lex.multipart_split.split("周期多久?另外总师培养多少?") if p]) == 2
+    assert len([p for p in lex.multipart_split.split("目标几项还有总师培养多少") if p]) == 2
+    assert len([p for p in lex.multipart_split.split("懒得打电话,还有啥法子反馈") if p]) == 1  # “any other”
     assert lex.pair_marker.search("一网通办和垃圾分类分别怎么说")
     assert not lex.pair_marker.search("一网通办怎么说")
     assert lex.asked_before_comma.search("到2025年目标几项")
