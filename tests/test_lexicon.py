@@ -55,6 +55,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("这个稿子啥时候挂出来的", "published"),
     ("征求意见的截止日期是哪一天?", "deadline"), ("What is the deadline for comments?", "deadline"),
     ("这个实施意见什么时候正式印发?", "date"), ("by when? when will it start", "date"),
+    ("When are these goals due?", "date"), ("So when exactly does it end?", "date"),
     ("地方标准制定周期要缩到多久?", "duration"),
     ("提意见打哪个电话?", "phone"), ("反馈的邮箱是多少?", "email"), ("联系人是谁?", "person"),
     ("这个公告是哪个单位发的?", "issuer"), ("用二维码公示执行标准要到哪个部门登记?", "department"),
@@ -122,6 +123,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("建立了哪些制度", "status"), ("什么时候之前的标准还有效", "deadline"),
     ("这些工作怎么安排?", "money"), ("每年安排多少人参加培训?", "money"), ("资金从哪来?", "money"),
     ("哪个城市的企业都能参加吗", "count"), ("高级别专家智库是什么", "count"),
+    ("Is trade secrecy protected when companies write standards?", "date"),  # when = whenever
+    ("我帮几家小厂做质检,有没有培训?", "count"), ("我给几个村做规划,村里旅游有标准吗", "count"),
     ("培训报名的人多吗", "procedure"), ("企业能参加标准化活动吗", "procedure"),
     ("我们几个省级企业想一起搞", "count"), ("市场监管局办公时间", "date"), ("要花多少时间精力", "date"),
     ("地方标准制定周期要缩到多长时间?", "status"), ("数量和质量并重", "count"), ("走哪条路线最快", "address"),
@@ -309,6 +312,8 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert len([p for p in lex.multipart_split.split("周期多久?另外总师培养多少?") if p]) == 2
     assert len([p for p in lex.multipart_split.split("目标几项还有总师培养多少") if p]) == 2
     assert len([p for p in lex.multipart_split.split("懒得打电话,还有啥法子反馈") if p]) == 1  # “any other”
+    assert len([p for p in lex.multipart_split.split("问两个事:1.几号截止 2.目标几项") if p]) == 3  # a list
+    assert len([p for p in lex.multipart_split.split("周期缩短到1.5个月吗?") if p]) == 1  # a decimal is no list
     assert lex.pair_marker.search("一网通办和垃圾分类分别怎么说")
     assert not lex.pair_marker.search("一网通办怎么说")
     assert lex.asked_before_comma.search("到2025年目标几项")
