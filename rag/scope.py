@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from index.models import Document
 from rag.lexicon import Lexicon, Place
+from rag.normalize import HAN
 
 _MAX_NAME = 10  # longest place name looked up at each position (linear in the question's length)
 
@@ -52,9 +53,17 @@ def _by_issuer(question: str, doc: Document, lexicon: Lexicon, corpus_text: str)
         pattern = re.compile(rf"{re.escape(name.lower())}.{{0,{gap}}}?({lexicon.document_words})", re.IGNORECASE)
         for m in pattern.finditer(question):
             following = question[m.start() : m.start() + len(name) + 2]
-            if following.lower() not in corpus_text.lower() or len(following) <= len(name):
+            if (following.lower() not in corpus_text.lower() or len(following) <= len(name)) \
+                    and not _topic_between(m.group(0)[len(name) : -len(m.group(1))], lexicon, corpus_text):
                 return True
     return False
+
+
+def _topic_between(gap: str, lexicon: Lexicon, corpus_text: str) -> bool:
+    """A topic of the corpus between the issuer and the document word (“台州的那个嘱托,文件里…”): the
+    question is about that topic of our text, and the issuer is only a place in it."""
+    return any(len(w) >= 2 and HAN.search(w) and w not in lexicon.generic and w not in lexicon.stopwords
+               and w in corpus_text for w in lexicon.words(gap))
 
 
 def cited_question(question: str, documents: list[Document], primary: str, lexicon: Lexicon,

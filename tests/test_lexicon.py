@@ -436,3 +436,18 @@ def test_dates_and_other_numbers_do_not_name_a_cited_document(lex: Lexicon, ques
     from rag.scope import cited_question
 
     assert cited_question(normalize(question), load_catalog(ROOT / "corpus"), "sanmen", lex) is None
+
+
+@pytest.mark.parametrize(("question", "cited"), [("省里那个文件里关于RCEP怎么说", True),
+                                                 ("台州市委那个文件讲了啥", True), ("台州那个标准化的文件写了啥", True),
+                                                 ("总书记给台州的那个嘱托,文件里怎么写的", False),
+                                                 ("省里的冲锋衣产业链,文件里怎么说", False),
+                                                 ("Zhejiang's 2022 No. 11 opinion on RCEP", True)])
+def test_an_issuer_names_a_document_unless_a_topic_of_the_text_stands_between(lex: Lexicon, question: str,
+                                                                              cited: bool) -> None:
+    from index.catalog import load_catalog
+    from rag.scope import cited_question
+
+    text = (ROOT / "corpus" / "sanmen-opinion-2023-draft.txt").read_text(encoding="utf-8")
+    found = cited_question(normalize(question), load_catalog(ROOT / "corpus"), "sanmen", lex, text)
+    assert (found is not None) is cited
