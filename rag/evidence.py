@@ -17,6 +17,7 @@ from index.models import Chunk
 from rag.lexicon import DetailKind, Lexicon
 from rag.models import Hit
 from rag.retrieve import Retrieval
+from rag.support import claims, evidence, supported
 from rag.view import IndexView
 
 SentenceScorer = Callable[[Sequence[str]], list[float]]
@@ -81,6 +82,14 @@ def states(kind: DetailKind, text: str, lexicon: Lexicon, terms: Iterable[str] =
     anchors = [m.start() for t in terms if len(t) >= 2 and t not in lexicon.generic
                for m in re.finditer(re.escape(t.lower()), lowered)]
     return any(a - kind.near <= end and start <= a + kind.near for start, end in spans for a in anchors)
+
+
+def names_other_body(question: str, text: str, lexicon: Lexicon) -> bool:
+    """The question names an organisation (claims.toml) that `text` does not: “县科技局的联系电话” is not
+    answered by the bureau's contact line, whatever number that line states."""
+    lex = lexicon.claims
+    bodies = [c for c in claims(question, lex) if c.kind == "organisation"]
+    return bool(bodies) and any(not supported(c, evidence([text], [], lex), lex) for c in bodies)
 
 
 def boilerplate_allowed(details: Sequence[DetailKind]) -> bool:

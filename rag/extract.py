@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from index.models import Chunk
 from rag.config import AnswererConfig
 from rag.decide import Decision, decide
-from rag.evidence import Evidence, SentenceScorer, sentence_evidence, states, terms_of
+from rag.evidence import Evidence, SentenceScorer, names_other_body, sentence_evidence, states, terms_of
 from rag.lexicon import DetailKind, Lexicon
 from rag.models import Citation, Hit, Related
 from rag.retrieve import Retrieval
@@ -126,6 +126,8 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
     terms = terms_of(retrieval.lexical or retrieval.query, lexicon)
     best, citations, missing = select(ranked, details, terms, view, lexicon, config, part)
     missing = [*absent, *missing]
+    if any(k.of_named for k in details) and names_other_body(part, view.clause_text(best.chunk.clause_key), lexicon):
+        missing += [k for k in details if k.of_named and k not in missing]
     decision = decide(retrieval, best, view, lexicon, (config.refusal, config.refusal_plain), english,
                       detail_stated=bool(details) and not missing)
     if missing:  # a fact, not a score: the evidence does not state what was asked

@@ -11,13 +11,16 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jieba
 
 from rag import segmenter
 from rag.lexicon_files import LexiconError, load_table
 from rag.stem import english_stem
+
+if TYPE_CHECKING:
+    from rag.support import ClaimLexicon
 
 jieba.setLogLevel(60)
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
@@ -41,6 +44,7 @@ class DetailKind:
     loose_units: tuple[str, ...] = ()  # units that count anything (几个人才 is stated by “10名”)
     count_words: str = "(?!)"  # what asks a count right before its unit (多少, 几): data, details.toml
     counted_in: tuple[str, ...] = ()  # per question: a statement must hold one of these units (rag.evidence)
+    of_named: bool = False  # a contact of the body the question names (“县科技局的电话”), if it names one
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class Lexicon:
     boilerplate_labels: re.Pattern[str]
     boilerplate_date: re.Pattern[str]
     target: re.Pattern[str]  # a quantitative target: verb? value unit comparator? (rag/targets.py)
+    claims: ClaimLexicon  # what claims.toml says a number, date or organisation looks like (rag/support.py)
 
     @cached_property
     def local_places(self) -> tuple[str, ...]:
@@ -207,7 +212,7 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
                                 near=int(raw.get("near", 0)), corpus=source == "question",
                                 units=tuple(tuple(str(u) for u in g) for g in raw.get("units", [])),
                                 loose_units=tuple(str(u) for u in raw.get("loose_units", [])),
-                                count_words=str(raw.get("count_words", "(?!)"))))
+                                count_words=str(raw.get("count_words", "(?!)")), of_named=bool(raw.get("of_named"))))
     return tuple(kinds)
 
 
@@ -233,6 +238,12 @@ def _places(directory: Path, rules: dict[str, Any]) -> dict[str, Place]:
         if short and short not in never and (level in short_levels or in_province):
             table.setdefault(short, place)
     return table
+
+
+def _claims(directory: Path) -> ClaimLexicon:
+    from rag.support import lexicon  # rag.support needs rag.normalize, which needs this module's References
+
+    return lexicon(load_table(directory, "claims"))
 
 
 @cache
@@ -295,6 +306,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         boilerplate_labels=_pattern(pat["boilerplate"]["labels"], "patterns.toml boilerplate.labels"),
         boilerplate_date=_pattern(pat["boilerplate"]["date"], "patterns.toml boilerplate.date"),
         target=_target_pattern(pat.get("targets", {})),
+        claims=_claims(directory),
     )
 
 

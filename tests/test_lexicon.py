@@ -451,3 +451,14 @@ def test_an_issuer_names_a_document_unless_a_topic_of_the_text_stands_between(le
     text = (ROOT / "corpus" / "sanmen-opinion-2023-draft.txt").read_text(encoding="utf-8")
     found = cited_question(normalize(question), load_catalog(ROOT / "corpus"), "sanmen", lex, text)
     assert (found is not None) is cited
+
+
+@pytest.mark.parametrize(("question", "other"), [("县科技局的联系电话是多少?", True), ("三门县人民医院挂号电话", True),
+                                                ("市场监管局的电话是多少", False), ("提意见打哪个电话?", False),
+                                                ("县市场监督管理局邮箱", False)])
+def test_a_question_names_another_body_when_the_notice_does_not_name_it(lex: Lexicon, question: str,
+                                                                        other: bool) -> None:
+    from rag.evidence import names_other_body
+
+    notice = (ROOT / "corpus" / "sanmen-opinion-2023-draft.txt").read_text(encoding="utf-8").split("附件")[0]
+    assert names_other_body(normalize(question), notice, lex) is other

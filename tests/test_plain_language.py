@@ -127,6 +127,26 @@ def test_an_unknown_compound_is_asked_through_its_known_part(assistant: Assistan
     assert not answer.refused and _cited(answer)[0] == "公告" and "790803435@qq.com" in answer.answer
 
 
+@pytest.mark.parametrize("question", ["孩子读书的事文件里有吗", "家里有残疾人,有啥帮扶的说法没"])
+def test_everyday_words_for_a_listed_public_service_reach_its_clause(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)  # 学有所教 / 弱有所扶 in the plain-language layer of 二(三)3
+    assert not answer.refused and _cited(answer)[0] == "二(三)3"
+
+
+@pytest.mark.parametrize("question", ["县人民医院的电话是多少?", "县科技局的联系人是谁", "县农业农村局邮箱多少"])
+def test_a_contact_of_another_body_is_not_answered_with_the_bureaus_line(assistant: Assistant,
+                                                                         question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and answer.reason == "detail_not_stated" and "83382991" not in answer.answer
+    assert "医院" not in answer.answer and "科技局" not in answer.answer  # never echoed as if the system said it
+
+
+@pytest.mark.parametrize("question", ["市场监管局的电话是多少", "三门县市场监督管理局的邮箱"])
+def test_the_bureaus_own_contact_is_still_answered(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and _cited(answer)[0] == "公告"
+
+
 @pytest.mark.parametrize("question", ["What is the best hotel in Sanmen?", "Who is the mayor of Sanmen county?"])
 def test_catalog_names_never_become_the_topic_of_an_english_question(assistant: Assistant, question: str) -> None:
     assert assistant.answer(question).refused
