@@ -56,6 +56,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("征求意见的截止日期是哪一天?", "deadline"), ("What is the deadline for comments?", "deadline"),
     ("这个实施意见什么时候正式印发?", "date"), ("by when? when will it start", "date"),
     ("When are these goals due?", "date"), ("So when exactly does it end?", "date"),
+    ("做阀门的企业有哪几家?", "company"), ("Which firms in Taizhou produce pumps?", "company"),
+    ("标准要在什么平台上备案?", "url"), ("Which online portal do we use?", "url"), ("东盟有哪些成员国", "place"),
+    ("When will the final text be officially adopted?", "effective"),
     ("地方标准制定周期要缩到多久?", "duration"),
     ("提意见打哪个电话?", "phone"), ("反馈的邮箱是多少?", "email"), ("联系人是谁?", "person"),
     ("这个公告是哪个单位发的?", "issuer"), ("用二维码公示执行标准要到哪个部门登记?", "department"),
@@ -124,6 +127,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("这些工作怎么安排?", "money"), ("每年安排多少人参加培训?", "money"), ("资金从哪来?", "money"),
     ("哪个城市的企业都能参加吗", "count"), ("高级别专家智库是什么", "count"),
     ("Is trade secrecy protected when companies write standards?", "date"),  # when = whenever
+    ("哪些企业可以申请试点?", "company"), ("Which companies can apply for the pilot?", "company"),
+    ("长三角标准化协作平台是什么", "url"), ("平台经济有标准吗", "url"), ("Is this policy final or a draft?", "effective"),
     ("我帮几家小厂做质检,有没有培训?", "count"), ("我给几个村做规划,村里旅游有标准吗", "count"),
     ("培训报名的人多吗", "procedure"), ("企业能参加标准化活动吗", "procedure"),
     ("我们几个省级企业想一起搞", "count"), ("市场监管局办公时间", "date"), ("要花多少时间精力", "date"),
