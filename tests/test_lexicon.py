@@ -59,6 +59,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("做阀门的企业有哪几家?", "company"), ("Which firms in Taizhou produce pumps?", "company"),
     ("标准要在什么平台上备案?", "url"), ("Which online portal do we use?", "url"), ("东盟有哪些成员国", "place"),
     ("When will the final text be officially adopted?", "effective"),
+    ("三门县的GDP是多少?", "economy"), ("What was Ningbo's GDP last year?", "economy"), ("去年财政收入多少", "economy"),
+    ("“1812”里的1、8、1、2分别代表啥?", "breakdown"), ("What does RCEP stand for?", "breakdown"),
+    ("这几个字母代表什么", "breakdown"),
     ("地方标准制定周期要缩到多久?", "duration"),
     ("提意见打哪个电话?", "phone"), ("反馈的邮箱是多少?", "email"), ("联系人是谁?", "person"),
     ("这个公告是哪个单位发的?", "issuer"), ("用二维码公示执行标准要到哪个部门登记?", "department"),
@@ -128,7 +131,10 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("哪个城市的企业都能参加吗", "count"), ("高级别专家智库是什么", "count"),
     ("Is trade secrecy protected when companies write standards?", "date"),  # when = whenever
     ("哪些企业可以申请试点?", "company"), ("Which companies can apply for the pilot?", "company"),
-    ("长三角标准化协作平台是什么", "url"), ("平台经济有标准吗", "url"), ("Is this policy final or a draft?", "effective"),
+    ("长三角标准化协作平台是什么", "url"), ("平台经济有标准吗", "url"),
+    ("Is this policy final or a draft?", "effective"),
+    ("GEP核算是什么", "economy"), ("生态产品总值怎么算", "economy"), ("数字化改革是什么", "breakdown"),
+    ("数字经济指什么", "breakdown"), ("一网通办和垃圾分类分别怎么说", "breakdown"), ("1812是什么", "breakdown"),
     ("我帮几家小厂做质检,有没有培训?", "count"), ("我给几个村做规划,村里旅游有标准吗", "count"),
     ("培训报名的人多吗", "procedure"), ("企业能参加标准化活动吗", "procedure"),
     ("我们几个省级企业想一起搞", "count"), ("市场监管局办公时间", "date"), ("要花多少时间精力", "date"),
@@ -324,6 +330,8 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert len([p for p in lex.multipart_split.split("懒得打电话,还有啥法子反馈") if p]) == 1  # “any other”
     assert len([p for p in lex.multipart_split.split("问两个事:1.几号截止 2.目标几项") if p]) == 3  # a list
     assert len([p for p in lex.multipart_split.split("周期缩短到1.5个月吗?") if p]) == 1  # a decimal is no list
+    assert len([p for p in lex.pair_split.split("1812里的1、8、1、2") if p]) == 1  # one label's digits
+    assert len([p for p in lex.pair_split.split("2025年、2035年") if p]) == 2
     assert lex.pair_marker.search("一网通办和垃圾分类分别怎么说")
     assert not lex.pair_marker.search("一网通办怎么说")
     assert lex.asked_before_comma.search("到2025年目标几项")

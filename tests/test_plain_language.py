@@ -147,6 +147,13 @@ def test_the_bureaus_own_contact_is_still_answered(assistant: Assistant, questio
     assert not answer.refused and _cited(answer)[0] == "公告"
 
 
+@pytest.mark.parametrize("question", ["1812工业互联网这几个数字分别代表什么?", "What was Taizhou's GDP last year?"])
+def test_what_a_label_spells_out_or_an_economic_figure_is_refused_with_the_clause_naming_it(
+        assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)  # the draft names 1812 and 台州 but states neither expansion nor GDP
+    assert answer.refused and answer.reason == "detail_not_stated" and answer.related
+
+
 @pytest.mark.parametrize("question", ["What is the best hotel in Sanmen?", "Who is the mayor of Sanmen county?"])
 def test_catalog_names_never_become_the_topic_of_an_english_question(assistant: Assistant, question: str) -> None:
     assert assistant.answer(question).refused
