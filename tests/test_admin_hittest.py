@@ -91,7 +91,7 @@ def test_the_page_and_the_cli_show_the_candidates_and_scores_of_the_answers_own_
 
 
 def test_a_refusal_shows_its_decision_and_every_text_is_escaped(assistant: Any) -> None:
-    data = assistant.explain("三门县的GDP是多少?")
+    data = assistant.explain("三门县今天天气怎么样?")  # refused by the model, not by a detail kind
     assert data["answer"]["refused"] is True
     html = explanation_html(data)
     assert "拒答 refused" in html and "out_of_scope" in html
