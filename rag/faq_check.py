@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.faq import FaqEntry
-from rag.lexicon_files import load_table
+from rag.lexicon import load_lexicon
 from rag.llm_prompt import ClauseBlock, verify
-from rag.support import ClaimLexicon, evidence, lexicon, unsupported
+from rag.support import ClaimLexicon, evidence, unsupported
 from rag.view import IndexView
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class FaqChecks:
 
     @cached_property
     def claims(self) -> ClaimLexicon:
-        return lexicon(load_table(self.lexicon_dir, "claims"))
+        return load_lexicon(self.lexicon_dir).claims  # loaded once with the rest of the language data
 
     def statuses(self, entries: Sequence[FaqEntry], view: IndexView) -> dict[str, FaqStatus]:
         with self._lock:

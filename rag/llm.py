@@ -25,7 +25,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from index.settings import Settings
-from rag.lexicon_files import load_table
+from rag.lexicon import load_lexicon
 from rag.llm_prompt import (
     DEFAULT_BUDGET,
     ClauseBlock,
@@ -41,7 +41,7 @@ from rag.llm_prompt import (
     verify,
 )
 from rag.models import Answer, Dropped, Hit, Related
-from rag.support import Claim, ClaimLexicon, evidence, is_connective, lexicon, unsupported
+from rag.support import Claim, ClaimLexicon, evidence, is_connective, unsupported
 
 Turn = Mapping[str, str]
 ClauseText = Callable[[str], str]
@@ -142,7 +142,7 @@ class LLMAnswerer:
             raise ValueError("LLM mode needs POLICYQA_LLM_BASE_URL and POLICYQA_LLM_MODEL")
         key = settings.llm_api_key or SecretStr("EMPTY")
         self.settings = settings
-        self.claims = lexicon(load_table(settings.lexicon_dir, "claims"))
+        self.claims = load_lexicon(settings.lexicon_dir).claims
         self.prompts = load_prompts(settings.lexicon_dir, _jurisdiction(settings))
         self.retrieve = retrieve
         self.prompt_budget = prompt_budget
