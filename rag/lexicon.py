@@ -117,8 +117,10 @@ class Lexicon:
 
     @cached_property
     def local_places(self) -> tuple[str, ...]:
-        """Names of cities, counties and towns (a province is not where something is)."""
-        return tuple(name for name, p in self.places.items() if len(name) >= 2 and p.level != "province")
+        """Names of cities, counties and towns (a province is not where something is); a full name shorter
+        than `place_min_full` (高县) is too often part of a word (提高县城), as in rag.scope.foreign_places."""
+        return tuple(name for name, p in self.places.items() if len(name) >= 2 and p.level != "province"
+                     and (name != p.name or len(name) >= self.place_min_full))
 
     @cached_property
     def place_names(self) -> dict[Place, tuple[str, ...]]:

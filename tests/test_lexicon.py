@@ -99,6 +99,17 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("现在一个地方标准平均要搞多久才出得来?", "status"), ("What's the population of Sanmen County?", "population"),
     ("三门县有多少人口?", "population"), ("到2025年,地方标准制定周期要压到多少?", "count"),
     ("冲锋衣标准里防水要求多少毫米", "measure"), ("How many millimetres of water resistance?", "measure"),
+    ("评高级职称要几年工作经验?", "duration"), ("这个办法有效期多少年", "duration"),
+    ("评定要交啥材料", "procedure"), ("开发区具体是哪几个地块?", "place"),
+    ("出口关税能降多少?", "percent"), ("What tariff cuts apply to textiles?", "percent"),
+    ("What emission limits apply to dye works?", "measure"), ("废水排放限值是多少", "measure"),
+    ("How big is the award for a national standard?", "money"), ("Is there a bonus for engineers?", "money"),
+    ("On what date will the final version be officially published?", "effective"),
+    ("修改后的文件什么时候出来?", "effective"), ("定稿大概啥时候", "effective"),
+    ("这个奖是从哪年开始评的?", "since"), ("示范区从什么时候开始建的", "since"),
+    ("When did the pilot programme start?", "since"),
+    ("都有谁报名了?把名单给我", "roster"), ("哪些人提了建议", "roster"),
+    ("Send me the list of names of people who commented", "roster"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -147,6 +158,12 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("地方标准制定周期要压到多久?", "status"), ("How many people will be trained as chief engineers?", "population"),
     ("几个标准?", "measure"), ("标准化的程度怎么衡量", "measure"),
     ("领跑者在哪儿提到的?", "place"), ("RCEP在什么地方出现过?", "place"),
+    ("近几年县里标准化有啥变化", "duration"), ("孩子读几年级能参加科普活动", "duration"),
+    ("哪几年的目标", "duration"), ("新材料产业有啥政策", "procedure"),
+    ("税收优惠政策文件里有吗", "percent"), ("定稿后以什么名义印发?", "effective"),
+    ("征求意见稿是哪年发布的?", "since"), ("到2025年要开始做什么", "since"),
+    ("企业名单里有我们吗", "roster"), ("入选名单什么时候公布", "roster"), ("谁牵头负责?", "roster"),
+    ("土地利用有标准吗", "place"), ("碳排放有什么要求", "measure"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -171,6 +188,9 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("late", "逾期不再受理", "请于2023年11月21日前反馈"),
     ("address", "地址:三门县海游街道广场路8号", "根据中共浙江省委、浙江省人民政府关于贯彻落实的实施意见"),
     ("support", "对符合条件的重要技术标准按规定给予奖励", "在新能源汽车等技术领域探索以标准化手段助推"),
+    ("since", "自2018年起开展评选", "到2025年,评选县标准创新贡献奖10项以上"),
+    ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
+    ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place
 ])
 def test_detail_kinds_know_what_states_them(lex: Lexicon, kind: str, stated: str, not_stated: str) -> None:
     from rag.evidence import states

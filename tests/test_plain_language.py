@@ -376,3 +376,13 @@ def test_words_that_only_look_like_asking_for_a_detail_do_not_refuse(assistant: 
 def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: Assistant, question: str) -> None:
     answer = assistant.answer(question)
     assert answer.refused and not answer.citations, answer.answer
+
+
+@pytest.mark.parametrize("question", ["县城地下空间开发利用涉及哪几个地块?", "评标准化工程师要几年工作经验?",
+                                      "意见修改结果大概什么时候公布?", "县标准创新贡献奖从哪年开始评的?",
+                                      "提了意见的人都有谁?发个名单",
+                                      "How big is the bonus for a chief standardization officer?"])
+def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
+                                                                                  question: str) -> None:
+    answer = assistant.answer(question)  # each names a topic of the draft and asks what the draft never says
+    assert answer.refused and answer.reason == "detail_not_stated" and not answer.citations and answer.related
