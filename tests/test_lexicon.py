@@ -110,6 +110,10 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("When did the pilot programme start?", "since"),
     ("都有谁报名了?把名单给我", "roster"), ("哪些人提了建议", "roster"),
     ("Send me the list of names of people who commented", "roster"),
+    ("买到假货怎么投诉?", "complaint"), ("举报电话多少", "complaint"), ("How do I complain about a shop?", "complaint"),
+    ("会开听证会吗", "hearing"), ("Will there be a public hearing?", "hearing"),
+    ("试点项目申报截止到几号?", "apply_deadline"), ("报名截止是哪天", "apply_deadline"),
+    ("What is the application deadline?", "apply_deadline"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -164,6 +168,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("征求意见稿是哪年发布的?", "since"), ("到2025年要开始做什么", "since"),
     ("企业名单里有我们吗", "roster"), ("入选名单什么时候公布", "roster"), ("谁牵头负责?", "roster"),
     ("土地利用有标准吗", "place"), ("碳排放有什么要求", "measure"),
+    ("提意见打哪个电话?", "complaint"), ("信用监督怎么做", "complaint"),
+    ("标准化工作会议怎么安排", "hearing"), ("提意见最晚到几号?", "apply_deadline"),
+    ("意见反馈截止到哪天?", "apply_deadline"), ("怎么申请浙江标准标识?", "apply_deadline"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -189,6 +196,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("address", "地址:三门县海游街道广场路8号", "根据中共浙江省委、浙江省人民政府关于贯彻落实的实施意见"),
     ("support", "对符合条件的重要技术标准按规定给予奖励", "在新能源汽车等技术领域探索以标准化手段助推"),
     ("since", "自2018年起开展评选", "到2025年,评选县标准创新贡献奖10项以上"),
+    ("complaint", "投诉举报请拨打12315", "以电话或电子邮件等方式反馈至县市场监督管理局"),
+    ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place
 ])

@@ -380,9 +380,17 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
 
 @pytest.mark.parametrize("question", ["县城地下空间开发利用涉及哪几个地块?", "评标准化工程师要几年工作经验?",
                                       "意见修改结果大概什么时候公布?", "县标准创新贡献奖从哪年开始评的?",
-                                      "提了意见的人都有谁?发个名单",
+                                      "提了意见的人都有谁?发个名单", "我要举报一家卖假货的店,打哪个电话?",
+                                      "会开听证会吗?哪天开?", "领跑者评选的报名截止时间是哪天?",
                                       "How big is the bonus for a chief standardization officer?"])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
     answer = assistant.answer(question)  # each names a topic of the draft and asks what the draft never says
     assert answer.refused and answer.reason == "detail_not_stated" and not answer.citations and answer.related
+
+
+@pytest.mark.parametrize("question", ["提意见最晚到几号?", "意见反馈的截止日期是哪天?"])
+def test_the_deadline_for_comments_on_the_draft_is_still_answered_from_the_notice(assistant: Assistant,
+                                                                                  question: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and _cited(answer)[0] == "公告" and "11月21日" in answer.answer
