@@ -86,7 +86,8 @@ class LookupStage(Composer):
         if not chunks:
             return None
         retrieval = Retrieval(query.standalone, self.lookup_hits(chunks), ref=ref)
-        part = answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(query.standalone))
+        part = answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(query.standalone),
+                             query.details)
         return self.compose(query, view, [part], [retrieval])
 
     def no_such_clause(self, query: Query, view: IndexView, ref: str) -> Answer:
@@ -124,7 +125,8 @@ class RetrieveStage(Composer):
                         if index in query.further else set())
             if chunks:  # a part that names a clause (“发展目标里…,具体举措里…”)
                 retrieval = _beyond(Retrieval(text, self.lookup_hits(chunks), ref=ref), answered)
-                parts.append(answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(text)))
+                parts.append(answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(text),
+                                           self.a.lexicon.asked_details(text)))
                 retrievals.append(retrieval)
                 continue
             rare = {t: c for t, c in query.rare.items() if t in text}

@@ -63,9 +63,15 @@ def _asks_within(retrieval: Retrieval, view: IndexView, lexicon: Lexicon) -> set
 
 
 def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, config: AnswererConfig,
-                  scorer: SentenceScorer | None) -> PartResult:
-    """A named clause is quoted whole, unless the question also asks something within it."""
+                  scorer: SentenceScorer | None, details: Sequence[DetailKind] = ()) -> PartResult:
+    """A named clause is quoted whole, unless the question also asks something within it; a kind of detail
+    asked of it (“发展目标的起始年份”) that none of its sentences states is refused as not stated."""
     chunks = [h.chunk for h in retrieval.hits]
+    sentences = [s for c in chunks for s in view.sentences(c)]
+    # (a name asked “next to” a term is found by the quote itself: the whole clause is quoted)
+    missing = [k for k in details if not k.corpus and not k.near and not any(states(k, s, lexicon) for s in sentences)]
+    if missing:
+        return PartResult(retrieval.query, (), "detail_not_stated", missing[0])
     asked = _asks_within(retrieval, view, lexicon)
     if not asked:
         return PartResult(retrieval.query, _whole(chunks, view), "lookup")
@@ -114,7 +120,7 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
     if not retrieval.hits:
         return PartResult(part, (), "no_hits")
     if retrieval.ref and retrieval.hits[0].via == "lookup":
-        return answer_lookup(retrieval, view, lexicon, config, scorer)
+        return answer_lookup(retrieval, view, lexicon, config, scorer, details)
     # a year or sum the question names must be in the corpus at all; it does not choose the sentence
     absent = [k for k in details if k.corpus and not states(k, view.corpus_text, lexicon)]
     details = [k for k in details if not k.corpus]

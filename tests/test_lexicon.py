@@ -114,6 +114,11 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("会开听证会吗", "hearing"), ("Will there be a public hearing?", "hearing"),
     ("试点项目申报截止到几号?", "apply_deadline"), ("报名截止是哪天", "apply_deadline"),
     ("What is the application deadline?", "apply_deadline"),
+    ("我们厂是不是已经评上了?", "status"), ("领跑者评上了吗", "status"), ("目标的起始年份是多少", "since"),
+    ("这个提法最早是谁提出的", "origin"), ("Where does the term come from?", "origin"),
+    ("标准在法律上怎么界定?", "legal"), ("国家标准和团体标准哪个效力更高", "legal"),
+    ("What is the legal status of a group standard?", "legal"), ("检测费怎么算?", "money"),
+    ("奖金打到公司账户还是给个人?", "payment"), ("Is the award paid to the company or to me?", "payment"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -171,6 +176,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("提意见打哪个电话?", "complaint"), ("信用监督怎么做", "complaint"),
     ("标准化工作会议怎么安排", "hearing"), ("提意见最晚到几号?", "apply_deadline"),
     ("意见反馈截止到哪天?", "apply_deadline"), ("怎么申请浙江标准标识?", "apply_deadline"),
+    ("Is this opinion already in force?", "status"), ("这个意见已经生效了吗", "status"),
+    ("1812 工业互联网 出处", "origin"), ("资金从哪来?", "origin"), ("依法行政有什么要求", "legal"),
+    ("法规标准体系怎么建", "legal"), ("资金怎么安排", "payment"), ("标准化经费怎么保障", "money"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -197,6 +205,9 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("support", "对符合条件的重要技术标准按规定给予奖励", "在新能源汽车等技术领域探索以标准化手段助推"),
     ("since", "自2018年起开展评选", "到2025年,评选县标准创新贡献奖10项以上"),
     ("complaint", "投诉举报请拨打12315", "以电话或电子邮件等方式反馈至县市场监督管理局"),
+    ("origin", "这一提法最早出自浙江", "落实“揭榜挂帅”“赛马制”等攻关组织方式"),
+    ("legal", "依据《中华人民共和国标准化法》", "积极参与完善标准必要专利制度"),
+    ("payment", "奖励资金直接拨付至企业账户", "对符合条件的重要技术标准按规定给予奖励"),
     ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place

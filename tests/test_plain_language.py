@@ -382,6 +382,8 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
                                       "意见修改结果大概什么时候公布?", "县标准创新贡献奖从哪年开始评的?",
                                       "提了意见的人都有谁?发个名单", "我要举报一家卖假货的店,打哪个电话?",
                                       "会开听证会吗?哪天开?", "领跑者评选的报名截止时间是哪天?",
+                                      "标准必要专利在法律上怎么界定?", "揭榜挂帅这个提法最早是谁提出的?",
+                                      "重要技术标准的奖金打到公司账户还是给个人?",
                                       "How big is the bonus for a chief standardization officer?"])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
@@ -394,3 +396,15 @@ def test_the_deadline_for_comments_on_the_draft_is_still_answered_from_the_notic
                                                                                   question: str) -> None:
     answer = assistant.answer(question)
     assert not answer.refused and _cited(answer)[0] == "公告" and "11月21日" in answer.answer
+
+
+def test_a_named_clause_asked_for_a_detail_it_does_not_state_is_refused_with_that_clause(
+        assistant: Assistant) -> None:
+    answer = assistant.answer("发展目标是从哪一年开始算起的?")  # the goals name 2025 as the end, never a start
+    assert answer.refused and answer.reason == "detail_not_stated" and not answer.citations
+    assert "一(二)" in [r.clause_id for r in answer.related]
+
+
+def test_a_named_clause_asked_for_a_detail_it_states_is_still_answered(assistant: Assistant) -> None:
+    answer = assistant.answer("发展目标里企业标准总师要培养多少名?")
+    assert not answer.refused and "10名" in answer.answer
