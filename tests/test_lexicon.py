@@ -119,6 +119,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("标准在法律上怎么界定?", "legal"), ("国家标准和团体标准哪个效力更高", "legal"),
     ("What is the legal status of a group standard?", "legal"), ("检测费怎么算?", "money"),
     ("奖金打到公司账户还是给个人?", "payment"), ("Is the award paid to the company or to me?", "payment"),
+    ("区块链到底是个啥", "definition"), ("数字孪生是什么意思?", "definition"), ("给我科普一下碳足迹", "definition"),
+    ("What is meant by a digital twin?", "definition"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -179,6 +181,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("Is this opinion already in force?", "status"), ("这个意见已经生效了吗", "status"),
     ("1812 工业互联网 出处", "origin"), ("资金从哪来?", "origin"), ("依法行政有什么要求", "legal"),
     ("法规标准体系怎么建", "legal"), ("资金怎么安排", "payment"), ("标准化经费怎么保障", "money"),
+    ("扩中提低是什么意思 文件里怎么说的", "definition"), ("环保大脑是啥东西", "definition"),
+    ("到2025年总的目标是个啥", "definition"), ("揭榜挂帅在哪条提到的,是什么意思", "definition"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -208,6 +212,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("origin", "这一提法最早出自浙江", "落实“揭榜挂帅”“赛马制”等攻关组织方式"),
     ("legal", "依据《中华人民共和国标准化法》", "积极参与完善标准必要专利制度"),
     ("payment", "奖励资金直接拨付至企业账户", "对符合条件的重要技术标准按规定给予奖励"),
+    ("definition", "元宇宙是指利用科技手段链接与创造的虚拟世界", "在工业区块链、元宇宙、海洋科技等领域进行超前布局"),
     ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place

@@ -383,7 +383,7 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
                                       "提了意见的人都有谁?发个名单", "我要举报一家卖假货的店,打哪个电话?",
                                       "会开听证会吗?哪天开?", "领跑者评选的报名截止时间是哪天?",
                                       "标准必要专利在法律上怎么界定?", "揭榜挂帅这个提法最早是谁提出的?",
-                                      "重要技术标准的奖金打到公司账户还是给个人?",
+                                      "重要技术标准的奖金打到公司账户还是给个人?", "工业区块链到底是个啥?",
                                       "How big is the bonus for a chief standardization officer?"])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
