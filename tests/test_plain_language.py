@@ -378,13 +378,36 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     assert answer.refused and not answer.citations, answer.answer
 
 
-@pytest.mark.parametrize("question", ["县城地下空间开发利用涉及哪几个地块?", "评标准化工程师要几年工作经验?",
-                                      "意见修改结果大概什么时候公布?", "县标准创新贡献奖从哪年开始评的?",
-                                      "提了意见的人都有谁?发个名单", "我要举报一家卖假货的店,打哪个电话?",
-                                      "会开听证会吗?哪天开?", "领跑者评选的报名截止时间是哪天?",
-                                      "标准必要专利在法律上怎么界定?", "揭榜挂帅这个提法最早是谁提出的?",
-                                      "重要技术标准的奖金打到公司账户还是给个人?", "工业区块链到底是个啥?",
-                                      "How big is the bonus for a chief standardization officer?"])
+@pytest.mark.parametrize("question", [
+    "县城地下空间开发利用涉及哪几个地块?",
+    "评标准化工程师要几年工作经验?",
+    "意见修改结果大概什么时候公布?",
+    "县标准创新贡献奖从哪年开始评的?",
+    "提了意见的人都有谁?发个名单",
+    "我要举报一家卖假货的店,打哪个电话?",
+    "会开听证会吗?哪天开?",
+    "领跑者评选的报名截止时间是哪天?",
+    "标准必要专利在法律上怎么界定?",
+    "揭榜挂帅这个提法最早是谁提出的?",
+    "重要技术标准的奖金打到公司账户还是给个人?",
+    "工业区块链到底是个啥?",
+    "你觉得三门到2025年真能牵头制定国际标准吗?",
+    "企业标准总师10名没培育够会有什么后果?",
+    "70%这个比率是怎么统计出来的?",
+    "帮我写一份给市场监管局的修改意见书",
+    "三门这些目标跟临海比起来算高还是低?",
+    "提意见需要实名吗?",
+    "冲锋衣的防水指标要达到多少?",
+    "链主企业是哪一家?",
+    "What will Sanmen's targets be for 2026 to 2030?",
+    "我们合作社种杨梅的,能不能评上农业标准化示范区?",
+    "为什么偏偏选冲锋衣做示范产业链?",
+    "个体户营业执照怎么网上办?",
+    "企业标准总师每个月有多少津贴?",
+    "What subsidies do rubber factories get for exporting?",
+    "How many chief standardization engineers does the province want?",
+    "How big is the bonus for a chief standardization officer?",
+])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
     answer = assistant.answer(question)  # each names a topic of the draft and asks what the draft never says
@@ -408,3 +431,10 @@ def test_a_named_clause_asked_for_a_detail_it_does_not_state_is_refused_with_tha
 def test_a_named_clause_asked_for_a_detail_it_states_is_still_answered(assistant: Assistant) -> None:
     answer = assistant.answer("发展目标里企业标准总师要培养多少名?")
     assert not answer.refused and "10名" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["为什么要推行标准化战略?", "我们做橡胶塑料的,能不能牵头搞国际标准?"])
+def test_why_the_strategy_and_whether_a_scheme_is_open_to_the_asker_are_still_answered(assistant: Assistant,
+                                                                                      question: str) -> None:
+    answer = assistant.answer(question)  # the preface gives the purpose; 二(六)1 says firms may lead
+    assert not answer.refused and answer.citations
