@@ -88,6 +88,8 @@ def names_other_body(question: str, text: str, lexicon: Lexicon) -> bool:
     """The question names an organisation (claims.toml) that `text` does not: “县科技局的联系电话” is not
     answered by the bureau's contact line, whatever number that line states."""
     lex = lexicon.claims
+    if lex.org_english.search(question):  # a Chinese text never names a body in English
+        return True
     bodies = [c for c in claims(question, lex) if c.kind == "organisation"]
     return bool(bodies) and any(not supported(c, evidence([text], [], lex), lex) for c in bodies)
 

@@ -109,6 +109,7 @@ class Lexicon:
     glossary_pattern: re.Pattern[str] | None
     places: dict[str, Place]  # full name and accepted short forms → place
     place_min_full: int
+    home_places: frozenset[str]  # the jurisdiction and what contains it: never “where” within it
     not_rare: re.Pattern[str]
     boilerplate_labels: re.Pattern[str]
     boilerplate_date: re.Pattern[str]
@@ -118,9 +119,11 @@ class Lexicon:
     @cached_property
     def local_places(self) -> tuple[str, ...]:
         """Names of cities, counties and towns (a province is not where something is); a full name shorter
-        than `place_min_full` (高县) is too often part of a word (提高县城), as in rag.scope.foreign_places."""
+        than `place_min_full` (高县) is too often part of a word (提高县城), as in rag.scope.foreign_places; the
+        jurisdiction and what contains it (`home_places`) name no location within it."""
         return tuple(name for name, p in self.places.items() if len(name) >= 2 and p.level != "province"
-                     and (name != p.name or len(name) >= self.place_min_full))
+                     and (name != p.name or len(name) >= self.place_min_full) and name not in self.home_places
+                     and p.name not in self.home_places)
 
     @cached_property
     def place_names(self) -> dict[Place, tuple[str, ...]]:
@@ -304,6 +307,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         glossary_pattern=glossary_re,
         places=_places(directory, places_rules),
         place_min_full=int(places_rules.get("min_full_name", 3)),
+        home_places=frozenset(places_rules.get("home_places", [])),
         not_rare=_pattern(pat["terms"]["not_rare"], "patterns.toml terms.not_rare"),
         boilerplate_labels=_pattern(pat["boilerplate"]["labels"], "patterns.toml boilerplate.labels"),
         boilerplate_date=_pattern(pat["boilerplate"]["date"], "patterns.toml boilerplate.date"),

@@ -57,6 +57,7 @@ class ClaimLexicon:
     org_max_name_chars: int
     org_boundaries: str
     org_not_names: tuple[str, ...]
+    org_english: re.Pattern[str]  # another body named in an English question (never the text's own words)
     connective_max_chars: int
 
 
@@ -83,6 +84,7 @@ def lexicon(table: Mapping[str, Any]) -> ClaimLexicon:
             org_names=_longest_first(orgs["names"]), org_suffixes=_longest_first(orgs["suffixes"]),
             org_min_name_chars=int(orgs["min_name_chars"]), org_max_name_chars=int(orgs["max_name_chars"]),
             org_boundaries=str(orgs["boundaries"]), org_not_names=_longest_first(orgs["not_names"]),
+            org_english=re.compile(str(orgs.get("english", "(?!)")), re.IGNORECASE),
             connective_max_chars=int(table["connectives"]["max_chars"]),
         )
     except (KeyError, TypeError, ValueError) as exc:

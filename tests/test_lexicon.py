@@ -146,6 +146,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("总师每个月有多少津贴?", "money"), ("What is the salary of a chief engineer?", "money"),
     ("What subsidies do exporters get?", "support"), ("Which township hosts the base?", "place"),
     ("个体户执照怎么网上办?", "procedure"),
+    ("Where will the training base be built?", "place"), ("县里打算跟国外哪座城市结对子?", "place"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -221,6 +222,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("省级标准化试点要新增几个?", "other_level"), ("国家标准要牵头几项?", "other_level"),
     ("乡镇要制定分阶段实施计划吗", "statistic"), ("What does the draft pay attention to?", "money"),
     ("Is there a subsidy?", "place"),
+    ("三门会不会跟国外哪个城市结对子搞标准化", "place"), ("有没有哪个乡镇已经在做", "place"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -261,6 +263,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place
+    ("place", "高标准引领横渡、亭旁、花桥3个山区镇", "争创台州市标准创新贡献奖1项以上"),  # home names no site
 ])
 def test_detail_kinds_know_what_states_them(lex: Lexicon, kind: str, stated: str, not_stated: str) -> None:
     from rag.evidence import states
@@ -563,10 +566,16 @@ def test_an_issuer_names_a_document_unless_a_topic_of_the_text_stands_between(le
 
 @pytest.mark.parametrize(("question", "other"), [("县科技局的联系电话是多少?", True), ("三门县人民医院挂号电话", True),
                                                 ("市场监管局的电话是多少", False), ("提意见打哪个电话?", False),
-                                                ("县市场监督管理局邮箱", False)])
+                                                ("县市场监督管理局邮箱", False),
+    ("What is the phone number of the county development and reform bureau?", True),
+    ("What is the email of the county standardization association?", True),
+    ("What is the phone number of the market supervision bureau?", False),
+    ("What is the bureau's phone number?", False),
+    ("Which department should I call?", False)])
 def test_a_question_names_another_body_when_the_notice_does_not_name_it(lex: Lexicon, question: str,
                                                                         other: bool) -> None:
     from rag.evidence import names_other_body
 
     notice = (ROOT / "corpus" / "sanmen-opinion-2023-draft.txt").read_text(encoding="utf-8").split("附件")[0]
     assert names_other_body(normalize(question), notice, lex) is other
+

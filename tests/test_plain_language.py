@@ -406,6 +406,8 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "企业标准总师每个月有多少津贴?",
     "What subsidies do rubber factories get for exporting?",
     "How many chief standardization engineers does the province want?",
+    "县标准化研究院在哪里?",
+    "What is the phone number of the county science bureau?",
     "How big is the bonus for a chief standardization officer?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
