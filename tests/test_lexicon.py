@@ -147,6 +147,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("What subsidies do exporters get?", "support"), ("Which township hosts the base?", "place"),
     ("个体户执照怎么网上办?", "procedure"),
     ("Where will the training base be built?", "place"), ("县里打算跟国外哪座城市结对子?", "place"),
+    ("Who will be the head of the leading group?", "official"), ("Which companies are in the chain?", "company"),
+    ("What is the address of the bureau?", "address"), ("龙头企业有哪些?", "company"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -223,6 +225,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("乡镇要制定分阶段实施计划吗", "statistic"), ("What does the draft pay attention to?", "money"),
     ("Is there a subsidy?", "place"),
     ("三门会不会跟国外哪个城市结对子搞标准化", "place"), ("有没有哪个乡镇已经在做", "place"),
+    ("Who will be responsible for the plan?", "official"), ("What is the e-mail address?", "address"),
+    ("龙头企业要发挥什么作用", "company"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)

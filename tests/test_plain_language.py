@@ -407,6 +407,9 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "What subsidies do rubber factories get for exporting?",
     "How many chief standardization engineers does the province want?",
     "县标准化研究院在哪里?",
+    "Who will be the head of the standardization leading group?",
+    "What is the address of the market supervision bureau?",
+    "冲锋衣产业链龙头企业有哪些?",
     "What is the phone number of the county science bureau?",
     "How big is the bonus for a chief standardization officer?",
 ])
