@@ -67,10 +67,9 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     """A named clause is quoted whole, unless the question also asks something within it; a kind of detail
     asked of it (“发展目标的起始年份”) that none of its sentences states is refused as not stated."""
     chunks = [h.chunk for h in retrieval.hits]
-    sentences = [s for c in chunks for s in view.sentences(c)]
-    # (a name asked “next to” a term is found by the quote itself: the whole clause is quoted)
-    missing = [k for k in details if not k.corpus and not k.near and not any(states(k, s, lexicon) for s in sentences)]
-    if missing:
+    checked = [k for k in details if not k.corpus and not k.near]  # a name “next to” a term: the whole clause is quoted
+    sentences = [s for c in chunks for s in view.sentences(c)] if checked else []
+    if missing := [k for k in checked if not any(states(k, s, lexicon) for s in sentences)]:
         return PartResult(retrieval.query, (), "detail_not_stated", missing[0])
     asked = _asks_within(retrieval, view, lexicon)
     if not asked:
