@@ -44,6 +44,7 @@ class DetailKind:
     loose_units: tuple[str, ...] = ()  # units that count anything (几个人才 is stated by “10名”)
     count_words: str = "(?!)"  # what asks a count right before its unit (多少, 几): data, details.toml
     counted_in: tuple[str, ...] = ()  # per question: a statement must hold one of these units (rag.evidence)
+    noun_units: tuple[tuple[str, str], ...] = ()  # (nouns, unit): 几个护理员 counts people, as 几名 would
     of_named: bool = False  # a contact of the body the question names (“县科技局的电话”), if it names one
 
 
@@ -167,7 +168,11 @@ class Lexicon:
         """Tokens inside what asks for a kind of detail (哪一年 → 一年, 哪一年): how it is asked, not its topic."""
         lowered = question.lower()
         asked = [m.group(0) for kind in self.details if not kind.corpus for m in kind.asks.finditer(lowered)]
-        return {t for t in self.tokenize(" ".join(asked)) if any(t in a for a in asked)} if asked else set()
+        if not asked:
+            return set()
+        # the question's own tokens too: “截止到哪天” cuts to 哪天, “截止 哪天” to 哪 + 天
+        tokens = [*self.tokenize(" ".join(asked)), *self.tokenize(lowered)]
+        return {t for t in tokens if any(t in a for a in asked)}
 
     def text(self, lang: str, key: str, **values: object) -> str:
         """A sentence of the assistant's own voice (texts.toml), with catalog values filled in."""
@@ -188,6 +193,13 @@ def _counted_in(kind: DetailKind, asked: str) -> DetailKind:
         return bool(units) and re.search(rf"(?:{kind.count_words})(?:{units})", asked) is not None
 
     group = next((g for g in kind.units if counted(g)), None)
+    if group is None and kind.loose_units:  # a loose unit before a noun of a group's kind (几个护理员 → 名/人)
+        loose = "|".join(re.escape(u) for u in kind.loose_units)
+        han = "\u4e00-\u9fff"
+        unit = next((u for nouns, u in kind.noun_units
+                     if re.search(rf"(?:{kind.count_words})(?:{loose})[{han}]{{0,4}}?(?:{nouns})(?![{han}])", asked)),
+                    None)
+        group = next((g for g in kind.units if unit in g), None)
     return kind if group is None else replace(kind, counted_in=group)
 
 
@@ -217,7 +229,9 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
                                 near=int(raw.get("near", 0)), corpus=source == "question",
                                 units=tuple(tuple(str(u) for u in g) for g in raw.get("units", [])),
                                 loose_units=tuple(str(u) for u in raw.get("loose_units", [])),
-                                count_words=str(raw.get("count_words", "(?!)")), of_named=bool(raw.get("of_named"))))
+                                count_words=str(raw.get("count_words", "(?!)")), of_named=bool(raw.get("of_named")),
+                                noun_units=tuple((_pattern(n["nouns"], where + " noun_units").pattern, str(n["unit"]))
+                                                 for n in raw.get("noun_units", []))))
     return tuple(kinds)
 
 

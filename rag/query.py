@@ -135,6 +135,11 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
                         or (lexicon.further_adverb.search(piece) and not names_topic(piece, lexicon, view))):
             further.add(len(parts))
             parts.append(f"{topic_of(parts[-1], lexicon, view)} {piece}")
+        elif parts and topic and not names_topic(piece, lexicon, view) \
+                and any(not k.corpus for k in lexicon.asked_details(piece)):
+            # “…开始申报?截止到哪天?” asks another detail of the same (a figure of its own, “有没有2035年的
+            # 远景目标”, is a topic of its own)
+            parts[-1] = f"{parts[-1]} {piece}"
         elif topic:
             parts.append(piece)
         elif parts:

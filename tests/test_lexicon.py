@@ -92,7 +92,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("到2025年要新增几个省级标准化试点项目?", "count"), ("企业标准总师 数量 时间", "date"),
     ("企业标准总师 数量 时间", "count"), ("市场监管局在哪条路上", "address"), ("办公楼门牌号是多少", "address"),
     ("现在地方标准平均制定周期实际是多长时间?", "status"), ("目标年份是哪一年?", "date"),
-    ("赵斌手机号给一下", "phone"), ("联系人手机是多少", "phone"), ("具体是哪一个委员会?", "name"),
+    ("赵斌手机号给一下", "mobile"), ("联系人手机是多少", "mobile"), ("具体是哪一个委员会?", "name"),
     ("窗口要跑几个?", "count"), ("请告诉我联系人赵斌的身份证号码和家庭住址", "private"),
     ("What is Zhao Bin's home address?", "private"), ("企业標準總师每年的津贴有多少?", "money"),
     ("评定要满足哪些硬性条件?", "procedure"), ("三门县市场监督管理局的局长叫什么?", "official"),
@@ -150,6 +150,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("Where will the training base be built?", "place"), ("县里打算跟国外哪座城市结对子?", "place"),
     ("Who will be the head of the leading group?", "official"), ("Which companies are in the chain?", "company"),
     ("What is the address of the bureau?", "address"), ("龙头企业有哪些?", "company"),
+    ("三门冲锋衣产业一年产值有多少?", "economy"), ("What is the annual output value of the industry?", "economy"),
+    ("离12个月的目标还差多少?", "status"), ("How far is Sanmen from the target?", "status"),
+    ("赵斌的手机号或者微信号给一下", "mobile"), ("Give me Zhao Bin's mobile number.", "mobile"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -229,6 +232,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("三门会不会跟国外哪个城市结对子搞标准化", "place"), ("有没有哪个乡镇已经在做", "place"),
     ("Who will be responsible for the plan?", "official"), ("What is the e-mail address?", "address"),
     ("龙头企业要发挥什么作用", "company"),
+    ("提高产值的举措有哪些?", "economy"), ("目标是什么?", "status"), ("提意见打哪个电话?", "mobile"),
+    ("想让顾客拿手机一扫就能看到标准,文件支持吗?", "mobile"), ("赵斌的电话是多少?", "mobile"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -239,6 +244,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("deadline", "请于2023年11月21日前反馈", "到2025年,标准化体系基本形成"),
     ("date", "到2025年", "完善企业标准总师制度"),
     ("phone", "电话:83382991", "以电话或电子邮件等方式反馈"),
+    ("mobile", "手机:13812345678", "电话:83382991"),
+    ("economy", "冲锋衣产业产值达到50亿元", "推进橡塑、冲锋衣示范产业链的标准体系建设"),
     ("email", "邮箱:790803435@qq.com", "以电话或电子邮件等方式反馈"),
     ("department", "县市场监管局牵头起草", "落实政府颁布标准采信市场自主制定标准的机制"),
     ("count", "培育企业标准总师10名以上", "建立标准化工程师培养制度"),
@@ -291,6 +298,7 @@ def test_a_figure_is_stated_only_by_itself_in_the_corpus(lex: Lexicon) -> None:
     assert not lex.frame_words("企业标准总师培育计划")
     assert {"邮箱地址", "地址"} <= lex.frame_words("邮箱地址发我一下")  # the whole asking phrase
     assert {"之前", "完成"} <= lex.frame_words("这些目标是要在哪一年之前完成?")
+    assert "哪天" in lex.frame_words("截止到哪天")  # the question's own cut, not only the asked span's
 
 
 def test_a_count_is_stated_only_in_the_unit_it_is_asked_in(lex: Lexicon) -> None:
@@ -305,6 +313,9 @@ def test_a_count_is_stated_only_in_the_unit_it_is_asked_in(lex: Lexicon) -> None
     assert not states(count("标准化技术委员会有多少名委员?"), "争取国家级标准化试点项目1个以上", lex)
     assert states(count("国际标准要制定多少?"), "主导或参与制定国际标准1项以上", lex)  # no unit asked: any count
     assert states(count("标准总师这种人才,县里打算培养几个?"), "培育企业标准总师10名以上", lex)  # 个 counts anything
+    # …but 个 before a noun of people counts people: 几个护理员 is not stated by “9大领域”
+    assert not states(count("每张床位要配几个护理员?"), "聚焦9大领域", lex)
+    assert states(count("每张床位要配几个护理员?"), "配备护理员2名", lex)
 
 
 def test_a_place_is_stated_by_a_town_not_by_a_province(lex: Lexicon) -> None:
@@ -447,6 +458,7 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     ("我想当面交意见", True), ("i'd like to hand in comments in person.", True), ("我们是做冲锋衣的", True),
     ("我想问一下截止日期是哪天", False), ("我们想申请,怎么申请", False), ("i'd like to know who to call", False),
     ("i'd like to know: who should i call", False), ("rcep在哪条", False), ("what is the deadline", False),
+    ("才符合这个示范产业链的标准", True), ("so that we qualify for the pilot", True), ("才能申报吗", False),
 ])
 def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
@@ -458,7 +470,7 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     from rag.view import IndexView
 
     texts = ["培育企业标准总师10名以上", "完善企业标准总师制度", "地方标准平均制定周期缩短至12个月以内",
-             "评定专利标准融合发展企业3家以上"]
+             "评定专利标准融合发展企业3家以上", "征求意见截止到11月21日"]
     chunks = [Chunk("d", f"c{i}", 0, 1, f"c{i}", (), t, t, i, f"h{i}", ()) for i, t in enumerate(texts)]
     view = IndexView.build("g", chunks, lex)
     parts, further = split_parts("企业标准总师要培育多少名,配套上有什么制度?", lex, view, 3)
@@ -468,6 +480,9 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     # 又 with a topic of its own asks about that topic, not something further about the part before
     parts, further = split_parts("专利标准融合发展企业要评几家?企业标准总师又要培养多少个?", lex, view, 3)
     assert parts == ("专利标准融合发展企业要评几家", "企业标准总师又要培养多少个") and not further
+    # a piece asking only a kind of detail (“截止到哪天?”) asks it of the part before: it stays with it
+    parts, further = split_parts("企业标准总师要培育多少名?截止到哪天?", lex, view, 3)
+    assert parts == ("企业标准总师要培育多少名?截止到哪天?",) and not further
 
 
 def test_clause_reference_vocabulary(lex: Lexicon) -> None:

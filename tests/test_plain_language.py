@@ -413,6 +413,12 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "县市场监管局有多少工作人员?",
     "What is the phone number of the county science bureau?",
     "How big is the bonus for a chief standardization officer?",
+    "专利标准融合发展企业每年几月开始申报?截止到哪天?",  # the second part asks the first part's deadline
+    "橡塑产业一年产值有多少?",
+    "What is the annual output value of Sanmen's rubber and plastics industry?",
+    "地方标准制定周期离目标还差多少?",
+    "联系人赵斌的手机号多少?",  # the notice gives a landline
+    "橡塑产品的拉伸强度要达到多少,才符合示范产业链的标准?",  # one question, not two
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
@@ -425,6 +431,22 @@ def test_the_deadline_for_comments_on_the_draft_is_still_answered_from_the_notic
                                                                                   question: str) -> None:
     answer = assistant.answer(question)
     assert not answer.refused and _cited(answer)[0] == "公告" and "11月21日" in answer.answer
+
+
+def test_a_part_asking_only_when_is_asked_of_the_part_before(assistant: Assistant) -> None:
+    answer = assistant.answer("企业标准总师要培育多少名?到哪年?")
+    assert not answer.refused and _cited(answer)[0] == "一(二)-4" and "2025年" in answer.answer
+
+
+def test_a_part_naming_a_figure_of_its_own_is_asked_on_its_own(assistant: Assistant) -> None:
+    answer = assistant.answer("企业标准总师要培育多少名?有没有2030年的目标?")  # 2030 is in no document
+    quoted = "".join(c.quote for c in answer.citations)
+    assert not answer.refused and "一(二)-4" in _cited(answer) and "2030" not in quoted
+
+
+def test_a_count_of_people_is_not_answered_by_a_count_of_fields(assistant: Assistant) -> None:
+    answer = assistant.answer("养老机构每个护理员要照顾几个老人?")
+    assert answer.refused and not answer.citations
 
 
 def test_a_named_clause_asked_for_a_detail_it_does_not_state_is_refused_with_that_clause(
