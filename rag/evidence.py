@@ -91,7 +91,18 @@ def names_other_body(question: str, text: str, lexicon: Lexicon) -> bool:
     if lex.org_english.search(question):  # a Chinese text never names a body in English
         return True
     bodies = [c for c in claims(question, lex) if c.kind == "organisation"]
-    return bool(bodies) and any(not supported(c, evidence([text], [], lex), lex) for c in bodies)
+    return bool(bodies) and any(not supported(c, evidence([text], [], lex), lex) or _elsewhere(c.text, text, lexicon)
+                                for c in bodies)
+
+
+def _elsewhere(name: str, text: str, lexicon: Lexicon) -> bool:
+    """A body named with a place above or beside the county (浙江省市场监管局, 临海市市场监管局) is another body
+    than the county's own of the same name, unless `text` names it with that place too."""
+    place = max((p for p in lexicon.places if len(p) >= 2 and name.startswith(p)), key=len, default="")
+    if not place or (place in lexicon.home_places and lexicon.places[place].level == "county"):
+        return False
+    body = name[len(place):]
+    return not re.search(re.escape(place) + r"[^,，。;；、]{0,8}" + re.escape(body[-3:]), text)
 
 
 def boilerplate_allowed(details: Sequence[DetailKind]) -> bool:

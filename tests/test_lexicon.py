@@ -153,6 +153,17 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("三门冲锋衣产业一年产值有多少?", "economy"), ("What is the annual output value of the industry?", "economy"),
     ("离12个月的目标还差多少?", "status"), ("How far is Sanmen from the target?", "status"),
     ("赵斌的手机号或者微信号给一下", "mobile"), ("Give me Zhao Bin's mobile number.", "mobile"),
+    ("GEP用什么方法核算?", "method"), ("计算公式是什么", "method"), ("入选企业的评选标准是什么?", "procedure"),
+    ("申报流程是什么?", "procedure"), ("去办要带啥?", "procedure"), ("全县有多少家规上企业?", "statistic"),
+    ("How many companies are there in Sanmen?", "statistic"), ("“1812”分别代表什么?", "breakdown"),
+    ("地方标准和团体标准有什么区别?", "definition"),
+    ("What is the difference between a group standard and an enterprise standard?", "definition"),
+    ("能推荐几家标准化咨询公司吗?", "company"), ("Which company will host the base?", "company"),
+    ("专家智库有哪些专家?", "roster"), ("认证要交费吗?", "money"), ("加入联盟收费吗", "money"),
+    ("Are there any fees?", "money"), ("目前全县地方标准平均制定周期是几个月?", "status"),
+    ("Will we qualify for the award?", "verdict"), ("意见会公开答复吗?", "reply"),
+    ("Will my comments be published?", "reply"), ("专业人才算第几类人才?", "rank"), ("要符合哪个标准号?", "code"),
+    ("去哪里下载行业标准全文?", "access"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -234,6 +245,11 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("龙头企业要发挥什么作用", "company"),
     ("提高产值的举措有哪些?", "economy"), ("目标是什么?", "status"), ("提意见打哪个电话?", "mobile"),
     ("想让顾客拿手机一扫就能看到标准,文件支持吗?", "mobile"), ("赵斌的电话是多少?", "mobile"),
+    ("用什么方法推进标准化?", "method"), ("评定标准化示范企业有什么好处", "procedure"),
+    ("要培育多少家规上企业?", "statistic"), ("现在县里地方标准平均制定周期的目标是多少?", "status"),
+    ("意见怎么反馈?", "reply"), ("第几条讲RCEP?", "rank"),
+    ("标准化有什么作用", "definition"), ("在哪条查到标准化人才政策", "access"),
+    ("专家智库要打造什么级别的", "roster"), ("文件支持企业牵头吗?", "company"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -245,6 +261,9 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("date", "到2025年", "完善企业标准总师制度"),
     ("phone", "电话:83382991", "以电话或电子邮件等方式反馈"),
     ("mobile", "手机:13812345678", "电话:83382991"),
+    ("reply", "意见采纳情况将在网站公布", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
+    ("rank", "认定为第三类人才", "将标准化人才纳入各级高层次人才认定范围"),
+    ("code", "符合GB/T 19001标准", "积极参与国际标准制定"),
     ("economy", "冲锋衣产业产值达到50亿元", "推进橡塑、冲锋衣示范产业链的标准体系建设"),
     ("email", "邮箱:790803435@qq.com", "以电话或电子邮件等方式反馈"),
     ("department", "县市场监管局牵头起草", "落实政府颁布标准采信市场自主制定标准的机制"),
@@ -588,6 +607,7 @@ def test_an_issuer_names_a_document_unless_a_topic_of_the_text_stands_between(le
 @pytest.mark.parametrize(("question", "other"), [("县科技局的联系电话是多少?", True), ("三门县人民医院挂号电话", True),
                                                 ("市场监管局的电话是多少", False), ("提意见打哪个电话?", False),
                                                 ("县市场监督管理局邮箱", False),
+    ("浙江省市场监管局的电话多少", True), ("临海市市场监督管理局邮箱", True), ("三门县市场监管局电话", False),
     ("What is the phone number of the county development and reform bureau?", True),
     ("What is the email of the county standardization association?", True),
     ("What is the phone number of the market supervision bureau?", False),

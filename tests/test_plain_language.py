@@ -419,6 +419,12 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "地方标准制定周期离目标还差多少?",
     "联系人赵斌的手机号多少?",  # the notice gives a landline
     "橡塑产品的拉伸强度要达到多少,才符合示范产业链的标准?",  # one question, not two
+    "GEP核算用什么公式算?", "全县有多少家规上工业企业?",
+    "浙江省市场监管局的联系电话是多少?",  # the province's bureau, not the county's that signs the notice
+    "“浙江标准”认证要交费吗?", "意见提了以后会公开答复吗?", "标准化人才算第几类高层次人才?",
+    "出口的橡胶制品要符合哪个标准号?", "专家智库有哪些专家?", "目前全县地方标准平均制定周期是几个月?",
+    "台州有没有好的标准化咨询公司推荐?", "国家标准和团体标准有什么区别?", "怎么查国家标准全文?",
+    "We export valves. Will we qualify for the standard innovation award?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
@@ -431,6 +437,12 @@ def test_the_deadline_for_comments_on_the_draft_is_still_answered_from_the_notic
                                                                                   question: str) -> None:
     answer = assistant.answer(question)
     assert not answer.refused and _cited(answer)[0] == "公告" and "11月21日" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["三门县市场监管局电话是多少", "县市场监督管理局的联系电话?"])
+def test_the_phone_of_the_countys_own_bureau_is_still_answered(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)  # a body named with the county itself is the notice's own
+    assert not answer.refused and _cited(answer)[0] == "公告" and "83382991" in answer.answer
 
 
 def test_a_part_asking_only_when_is_asked_of_the_part_before(assistant: Assistant) -> None:
