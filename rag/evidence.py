@@ -70,10 +70,13 @@ def states(kind: DetailKind, text: str, lexicon: Lexicon, terms: Iterable[str] =
 
     A place kind needs a city, county or town of the gazetteer; a kind with `near` needs its
     statement next to one of the question's `terms` (a name “…” beside the thing asked about); a count
-    asked in a unit (`counted_in`) needs a statement in that unit group.
+    asked in a unit (`counted_in`) needs a statement in that unit group, and of the level or sort the
+    question names (`qualifiers`).
     """
     if kind.states is None:
         return any(name in text for name in lexicon.local_places)
+    if not all(q in text for q in kind.qualifiers):  # 多少个县级试点 is not stated by “省级试点2个”
+        return False
     spans = [m.span() for m in kind.states.finditer(text)
              if not kind.counted_in or any(u in m.group(0) for u in kind.counted_in)]
     if not kind.near:

@@ -45,6 +45,8 @@ class DetailKind:
     count_words: str = "(?!)"  # what asks a count right before its unit (多少, 几): data, details.toml
     counted_in: tuple[str, ...] = ()  # per question: a statement must hold one of these units (rag.evidence)
     noun_units: tuple[tuple[str, str], ...] = ()  # (nouns, unit): 几个护理员 counts people, as 几名 would
+    qualified: str = ""  # what names the level or sort of the counted thing (县级试点, 团体标准): data
+    qualifiers: tuple[str, ...] = ()  # per question: the statement must name these too (县级试点 ≠ 省级试点)
     of_named: bool = False  # a contact of the body the question names (“县科技局的电话”), if it names one
 
 
@@ -161,6 +163,8 @@ class Lexicon:
                 kind = replace(kind, states=re.compile(rf"(?<![\d.])(?:{figures})(?![\d.])"))
             elif kind.units:
                 kind = _counted_in(kind, " ".join(m.group(0) for m in kind.asks.finditer(lowered)))
+            if kind.qualified:
+                kind = replace(kind, qualifiers=tuple(dict.fromkeys(re.findall(kind.qualified, lowered))))
             out.append(kind)
         return tuple(out)
 
@@ -230,6 +234,8 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
                                 units=tuple(tuple(str(u) for u in g) for g in raw.get("units", [])),
                                 loose_units=tuple(str(u) for u in raw.get("loose_units", [])),
                                 count_words=str(raw.get("count_words", "(?!)")), of_named=bool(raw.get("of_named")),
+                                qualified=_pattern(raw["qualified"], where + " qualified").pattern
+                                if raw.get("qualified") else "",
                                 noun_units=tuple((_pattern(n["nouns"], where + " noun_units").pattern, str(n["unit"]))
                                                  for n in raw.get("noun_units", []))))
     return tuple(kinds)

@@ -81,10 +81,13 @@ def int_to_cn(number: int) -> str:
 @cache
 def _grammar(refs: References) -> dict[str, re.Pattern[str]]:
     num = rf"[{CN_NUM}\d]{{1,3}}"
+    one = rf"[{CN_NUM}]|\d"
     generic = "|".join(u for u in (refs.article, refs.item, refs.ordinal) if u)
     levels = "|".join(u for u in (refs.level2, refs.level3) if u)
     return {
         "compact": re.compile(rf"([{CN_NUM}]{{1,3}})、?\(([{CN_NUM}]{{1,3}})\)(?:(\d{{1,2}})(?![\d年月日%])|-(\d))?"),
+        # a hotline's shorthand: three numerals alone before a lookup (“二七三 讲的啥”, “2.7.3”, “二、七、3”)
+        "shorthand": re.compile(rf"^({one})[\s.、·-]?({one})[\s.、·-]?({one})(?![\d{CN_NUM}])(.*)$"),
         "part": re.compile(rf"第?({num})(?:{refs.part})|^(?:{refs.ask_prefix or '(?!)'})?({num})的(?=第)"),
         # an ordinal: 第N + any unit, or N + a level word (三大项, 第二小点)
         "ordinal": re.compile(rf"第({num})({levels + '|' if levels else ''}{generic})|({num})({levels})"
@@ -111,7 +114,8 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
                      items: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None) -> str | None:
     """The clause-id prefix a question names, or None.
 
-    Understands “二(七)2”, “二、(七)2”, “一(二)-4”, the preamble words, “第二部分第七条第2项”,
+    Understands “二(七)2”, “二、(七)2”, “一(二)-4”, a hotline's “二七三”/“2.7.3”, the preamble words,
+    “第二部分第七条第2项”,
     “二部分三大项里的第二条”, “二的第五个第二小点”, and through `sections` (section name → numeral,
     e.g. 主要举措 → 二) “主要举措第四点第一条”; through `items` (item title → id, e.g. 发展目标 → 一(二))
     “发展目标第四个破折号”; through `titles` (a clause's own title → id) “优化标准供给结构”. A bare
@@ -123,6 +127,9 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
         if m[3]:
             return f"{m[1]}({m[2]}){m[3]}"
         return f"{m[1]}({m[2]})-{m[4]}" if m[4] else f"{m[1]}({m[2]})"
+    if (m := g["shorthand"].match(text)) and (not re.sub(r"[\W_]+", "", m[4]) or m[4][:1].isspace()
+                                              or refs.lookup_words.search(m[4])):
+        return f"{int_to_cn(cn_to_int(m[1]))}({int_to_cn(cn_to_int(m[2]))}){cn_to_int(m[3])}"
     if refs.preamble.search(text):
         return "序言"
     item_no, article_no = _numbers(text, g)

@@ -60,6 +60,9 @@ def test_detail_the_clauses_never_state_is_refused(assistant: Assistant) -> None
         ("主要举措第七条", ["二(七)1", "二(七)2", "二(七)3"]),
         ("保障措施第二条", ["三(二)"]),
         ("一（二）-4", ["一(二)-4"]),
+        ("二七三 讲的啥", ["二(七)3"]),  # a hotline's shorthand: three numerals, then a lookup or nothing
+        ("2.7.3", ["二(七)3"]),
+        ("二、七、3", ["二(七)3"]),
     ],
 )
 def test_a_question_naming_a_clause_goes_straight_to_it(

@@ -164,6 +164,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("Will we qualify for the award?", "verdict"), ("意见会公开答复吗?", "reply"),
     ("Will my comments be published?", "reply"), ("专业人才算第几类人才?", "rank"), ("要符合哪个标准号?", "code"),
     ("去哪里下载行业标准全文?", "access"),
+    ("宁波那边的企业标准有什么要求?", "elsewhere"), ("What are Ningbo's rules on group standards?", "elsewhere"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -250,6 +251,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("意见怎么反馈?", "reply"), ("第几条讲RCEP?", "rank"),
     ("标准化有什么作用", "definition"), ("在哪条查到标准化人才政策", "access"),
     ("专家智库要打造什么级别的", "roster"), ("文件支持企业牵头吗?", "company"),
+    ("跟上海、江苏那边的标准能互通吗?", "elsewhere"), ("What are the county's rules on self-declaration?", "elsewhere"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -332,6 +334,12 @@ def test_a_count_is_stated_only_in_the_unit_it_is_asked_in(lex: Lexicon) -> None
     assert not states(count("标准化技术委员会有多少名委员?"), "争取国家级标准化试点项目1个以上", lex)
     assert states(count("国际标准要制定多少?"), "主导或参与制定国际标准1项以上", lex)  # no unit asked: any count
     assert states(count("标准总师这种人才,县里打算培养几个?"), "培育企业标准总师10名以上", lex)  # 个 counts anything
+    # the level or sort of what is counted must be named too (县级试点 is not stated by “省级…试点…2个”)
+    sentence = "新增省级标准化试点(示范)项目2个以上,争取国家级标准化试点(示范)项目1个以上"
+    assert not states(count("县级标准化试点项目要新增多少个?"), sentence, lex)
+    assert states(count("省级试点要新增几个?"), sentence, lex)
+    assert not states(count("要新增多少项团体标准?"), "主导或参与制定国际标准1项以上", lex)
+    assert states(count("国际标准要制定多少项?"), "主导或参与制定国际标准1项以上", lex)
     # …but 个 before a noun of people counts people: 几个护理员 is not stated by “9大领域”
     assert not states(count("每张床位要配几个护理员?"), "聚焦9大领域", lex)
     assert states(count("每张床位要配几个护理员?"), "配备护理员2名", lex)
@@ -502,6 +510,16 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     # a piece asking only a kind of detail (“截止到哪天?”) asks it of the part before: it stays with it
     parts, further = split_parts("企业标准总师要培育多少名?截止到哪天?", lex, view, 3)
     assert parts == ("企业标准总师要培育多少名?截止到哪天?",) and not further
+
+
+@pytest.mark.parametrize(("question", "ref"), [("二七三 讲的啥", "二(七)3"), ("2.7.3", "二(七)3"),
+                                             ("二、七、3", "二(七)3"), ("1812讲的啥", None),
+                                             ("三七二十一是什么意思", None),
+                                             ("2025年要完成什么", None), ("十一五规划", None)])
+def test_a_hotline_shorthand_of_three_numerals_names_a_clause(lex: Lexicon, question: str, ref: str | None) -> None:
+    from rag.normalize import parse_clause_ref
+
+    assert parse_clause_ref(question, lex.references, {}, {}) == ref
 
 
 def test_clause_reference_vocabulary(lex: Lexicon) -> None:

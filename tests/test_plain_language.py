@@ -425,6 +425,8 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "出口的橡胶制品要符合哪个标准号?", "专家智库有哪些专家?", "目前全县地方标准平均制定周期是几个月?",
     "台州有没有好的标准化咨询公司推荐?", "国家标准和团体标准有什么区别?", "怎么查国家标准全文?",
     "We export valves. Will we qualify for the standard innovation award?",
+    "县级标准化试点项目到2025年要新增几个?", "要新增多少项团体标准?",  # the draft counts 省级 pilots, 国际标准
+    "上海那边的企业标准自我声明有什么要求?",  # a province-level city: not refused as a foreign place
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
