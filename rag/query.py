@@ -126,10 +126,19 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
         return tuple(f"{shared} {piece}" for piece, _j in pieces[:limit]), frozenset(range(1, min(len(pieces), limit)))
     parts: list[str] = []
     further: set[int] = set()
+    told = ""  # what the asker tells before asking anything (“我是做橡胶密封圈的小厂,…。…能不能被选上?”)
+    dropped = False
     for piece, joined in pieces:
         topic = has_topic(piece, lexicon, view)
-        if parts and lexicon.context.search(piece.lower()) and not lexicon.asking.search(piece.lower()):
+        if lexicon.context.search(piece.lower()) and not lexicon.asking.search(piece.lower()):
+            if not parts:
+                told = f"{told} {piece}".strip()
+                continue
             parts[-1] = f"{parts[-1]} {piece}"  # what the asker tells about themselves asks nothing
+        elif told:  # …is read with the question after it, unless that names its own topic
+            dropped = names_topic(piece, lexicon, view)
+            parts.append(piece if dropped else f"{told} {piece}")
+            told = ""
         elif parts and (names_section(piece, view) or (joined and not topic)
                         or lexicon.follow_on.search(piece)
                         or (lexicon.further_adverb.search(piece) and not names_topic(piece, lexicon, view))):
@@ -145,7 +154,7 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
         elif parts:
             parts[-1] = f"{parts[-1]} {piece}"
     if len(parts) < 2:
-        return (text,), frozenset()
+        return ((parts[0],) if dropped and parts else (text,)), frozenset()
     return tuple(parts[:limit]), frozenset(i for i in further if i < limit)
 
 

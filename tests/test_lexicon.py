@@ -165,6 +165,11 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("Will my comments be published?", "reply"), ("专业人才算第几类人才?", "rank"), ("要符合哪个标准号?", "code"),
     ("去哪里下载行业标准全文?", "access"),
     ("宁波那边的企业标准有什么要求?", "elsewhere"), ("What are Ningbo's rules on group standards?", "elsewhere"),
+    ("具体是哪两项标准?", "code"), ("需要满足哪些具体标准?", "code"), ("领跑者有什么奖励?", "support"),
+    ("“标准化+”具体是指什么?", "definition"), ("由哪家企业牵头?", "company"), ("有哪些企业在做?", "company"),
+    ("现在三门制定一个地方标准平均要多长时间?", "status"), ("什么样的项目才算符合条件?", "procedure"),
+    ("What are the criteria for the award?", "procedure"), ("去哪里备案?", "procedure"),
+    ("需要多少家企业、去哪里备案?", "count"), ("How does it compare with Taizhou?", "comparison"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -252,6 +257,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("标准化有什么作用", "definition"), ("在哪条查到标准化人才政策", "access"),
     ("专家智库要打造什么级别的", "roster"), ("文件支持企业牵头吗?", "company"),
     ("跟上海、江苏那边的标准能互通吗?", "elsewhere"), ("What are the county's rules on self-declaration?", "elsewhere"),
+    ("在新型橡塑领域要争取做哪些国际化的标准工作?", "code"), ("绿色建筑要完善哪些环节的标准", "code"),
+    ("有什么要求?", "support"), ("现在县里定一个地方标准平均要多久,目标是多少", "status"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -266,6 +273,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("reply", "意见采纳情况将在网站公布", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("rank", "认定为第三类人才", "将标准化人才纳入各级高层次人才认定范围"),
     ("code", "符合GB/T 19001标准", "积极参与国际标准制定"),
+    ("code", "符合《户外运动服装 冲锋衣技术规范》", "为贯彻落实《国家标准化发展纲要》"),
     ("economy", "冲锋衣产业产值达到50亿元", "推进橡塑、冲锋衣示范产业链的标准体系建设"),
     ("email", "邮箱:790803435@qq.com", "以电话或电子邮件等方式反馈"),
     ("department", "县市场监管局牵头起草", "落实政府颁布标准采信市场自主制定标准的机制"),
@@ -486,6 +494,7 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     ("我想问一下截止日期是哪天", False), ("我们想申请,怎么申请", False), ("i'd like to know who to call", False),
     ("i'd like to know: who should i call", False), ("rcep在哪条", False), ("what is the deadline", False),
     ("才符合这个示范产业链的标准", True), ("so that we qualify for the pilot", True), ("才能申报吗", False),
+    ("我是做阀门的小厂,十几个工人", True), ("我们是做水暖阀门的,文件里提到我们行业没", False),
 ])
 def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
@@ -507,6 +516,11 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     # 又 with a topic of its own asks about that topic, not something further about the part before
     parts, further = split_parts("专利标准融合发展企业要评几家?企业标准总师又要培养多少个?", lex, view, 3)
     assert parts == ("专利标准融合发展企业要评几家", "企业标准总师又要培养多少个") and not further
+    # what the asker tells first is read with the question after it, unless that names its own topic
+    parts, _ = split_parts("我们是做冲锋衣的。企业标准总师要培育多少名?", lex, view, 3)
+    assert parts == ("企业标准总师要培育多少名",)
+    parts, _ = split_parts("我们是做冲锋衣的。有什么?", lex, view, 3)
+    assert parts == ("我们是做冲锋衣的。有什么?",)
     # a piece asking only a kind of detail (“截止到哪天?”) asks it of the part before: it stays with it
     parts, further = split_parts("企业标准总师要培育多少名?截止到哪天?", lex, view, 3)
     assert parts == ("企业标准总师要培育多少名?截止到哪天?",) and not further

@@ -427,6 +427,11 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "We export valves. Will we qualify for the standard innovation award?",
     "县级标准化试点项目到2025年要新增几个?", "要新增多少项团体标准?",  # the draft counts 省级 pilots, 国际标准
     "上海那边的企业标准自我声明有什么要求?",  # a province-level city: not refused as a foreign place
+    "国家标准要牵头2项,具体是哪两项标准?", "领跑者企业有什么奖励?", "“1812”具体指的是什么?",
+    "冲锋衣示范产业链由哪家企业牵头?", "元宇宙领域有哪些企业在做?", "目前县里制定一项地方标准平均要花多长时间?",
+    "什么样的技术标准才算符合条件?", "How does Sanmen's target compare with Taizhou's?",
+    "我是做阀门的小厂,十几个工人。我们厂能不能被选上参加标准研制?",  # what it tells is not a question
+    "组建标准创新联盟需要多少家企业、去哪里备案?", "What are the criteria for recognising standardization talent?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
@@ -456,6 +461,11 @@ def test_a_part_naming_a_figure_of_its_own_is_asked_on_its_own(assistant: Assist
     answer = assistant.answer("企业标准总师要培育多少名?有没有2030年的目标?")  # 2030 is in no document
     quoted = "".join(c.quote for c in answer.citations)
     assert not answer.refused and "一(二)-4" in _cited(answer) and "2030" not in quoted
+
+
+def test_what_the_asker_tells_first_is_not_answered_as_a_question(assistant: Assistant) -> None:
+    answer = assistant.answer("我们是做冲锋衣的。企业标准总师要培育多少名?")
+    assert not answer.refused and _cited(answer) == ["一(二)-4"]
 
 
 def test_a_count_of_people_is_not_answered_by_a_count_of_fields(assistant: Assistant) -> None:
