@@ -578,6 +578,10 @@ def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert lex.english_terms("How many chief standards officers should firms have?") == ["企业标准总师"]
     assert lex.english_terms("We run trucks and a warehouse; any freight rules?") == ["物流"]
     assert lex.english_terms("Is there a truck stop nearby?") == []  # trucking, not every truck
+    # “the draft” names the document, as 文件 does; the notice's own words are “draft for (public) comment”
+    assert lex.english_terms("Which trade agreement does the draft mention?") == ["多边贸易体制"]
+    assert "征求意见稿" in lex.english_terms("Who receives comments on the draft for public comment?")
+    assert lex.english_terms("Which office drafted it? What is the last day?") == ["起草", "截止"]
 
 
 def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> None:
