@@ -159,8 +159,9 @@ class Lexicon:
                 continue
             if kind.corpus:
                 named = dict.fromkeys(re.sub(r"\s+", "", m.group(0)) for m in kind.asks.finditer(lowered))
-                figures = "|".join(re.escape(n) for n in named)  # 5万 is not stated by 15万
-                kind = replace(kind, states=re.compile(rf"(?<![\d.])(?:{figures})(?![\d.])"))
+                # 5万 is not stated by 15万; ISO 9001 is by “ISO9001”
+                figures = "|".join(r"\s*".join(re.escape(ch) for ch in n) for n in named)
+                kind = replace(kind, states=re.compile(rf"(?<![\d.])(?:{figures})(?![\d.])", re.IGNORECASE))
             elif kind.units:
                 kind = _counted_in(kind, " ".join(m.group(0) for m in kind.asks.finditer(lowered)))
             if kind.qualified:

@@ -170,6 +170,12 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("现在三门制定一个地方标准平均要多长时间?", "status"), ("什么样的项目才算符合条件?", "procedure"),
     ("What are the criteria for the award?", "procedure"), ("去哪里备案?", "procedure"),
     ("需要多少家企业、去哪里备案?", "count"), ("How does it compare with Taizhou?", "comparison"),
+    ("评上了有啥实惠?", "support"), ("给不给钱?", "support"), ("咋报名?", "procedure"), ("要考啥?", "procedure"),
+    ("考试科目有哪些?", "procedure"), ("程序是什么?", "procedure"), ("这几个数字具体代表啥?", "breakdown"),
+    ("三门是不是也一样?", "comparison"), ("今年啥时候开始申报?", "apply_deadline"), ("县财政每年拿出多少?", "money"),
+    ("What interest rate can a company get?", "money"), ("考核不达标的部门会怎么处理?", "consequence"),
+    ("台州其他县的目标是多少?", "elsewhere"), ("反馈结果会公开吗?", "reply"), ("信箱是多少?", "email"),
+    ("What does ISO 9001 require?", "named_code"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -259,6 +265,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("跟上海、江苏那边的标准能互通吗?", "elsewhere"), ("What are the county's rules on self-declaration?", "elsewhere"),
     ("在新型橡塑领域要争取做哪些国际化的标准工作?", "code"), ("绿色建筑要完善哪些环节的标准", "code"),
     ("有什么要求?", "support"), ("现在县里定一个地方标准平均要多久,目标是多少", "status"),
+    ("考核评价怎么做", "procedure"), ("跟长三角标准互认吗", "comparison"), ("其他行业有没有涉及", "elsewhere"),
+    ("意见截止日期是哪天", "reply"), ("到2025年有什么目标", "named_code"), ("秘书处那句是啥意思?", "definition"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -327,6 +335,8 @@ def test_a_figure_is_stated_only_by_itself_in_the_corpus(lex: Lexicon) -> None:
     assert not lex.frame_words("企业标准总师培育计划")
     assert {"邮箱地址", "地址"} <= lex.frame_words("邮箱地址发我一下")  # the whole asking phrase
     assert {"之前", "完成"} <= lex.frame_words("这些目标是要在哪一年之前完成?")
+    code = next(k for k in lex.asked_details("ISO 9001要求什么?") if k.name == "named_code")
+    assert states(code, "通过ISO 9001认证", lex) and not states(code, "ISO 14001", lex)
     assert "哪天" in lex.frame_words("截止到哪天")  # the question's own cut, not only the asked span's
 
 
@@ -542,6 +552,7 @@ def test_clause_reference_vocabulary(lex: Lexicon) -> None:
     assert refs.lookup_words.search("第二条") and not refs.lookup_words.search("二维码")
     assert refs.lookup_words.search("出现") and refs.lookup_words.search("提到")
     assert not refs.lookup_words.search("出口")
+    assert refs.preamble.search("实施意见开头怎么定位标准") and not refs.preamble.search("开头的几项目标")
 
 
 @pytest.mark.parametrize(("question", "expected"), [

@@ -432,6 +432,11 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "什么样的技术标准才算符合条件?", "How does Sanmen's target compare with Taizhou's?",
     "我是做阀门的小厂,十几个工人。我们厂能不能被选上参加标准研制?",  # what it tells is not a question
     "组建标准创新联盟需要多少家企业、去哪里备案?", "What are the criteria for recognising standardization talent?",
+    "专利标准融合发展企业评上了有啥实惠?", "标准化工程师咋报名?要考啥?",
+    "What does ISO 14001 certification require from a factory?", "其他县市区的目标是多少?",
+    "省级试点项目啥时候开始申报?",
+    "考核不达标的部门会怎么处理?", "意见提交以后反馈结果会公开吗?", "“1812”这几个数字具体代表啥?",
+    "What interest rate can a company get under the standards-based financing model?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
@@ -466,6 +471,11 @@ def test_a_part_naming_a_figure_of_its_own_is_asked_on_its_own(assistant: Assist
 def test_what_the_asker_tells_first_is_not_answered_as_a_question(assistant: Assistant) -> None:
     answer = assistant.answer("我们是做冲锋衣的。企业标准总师要培育多少名?")
     assert not answer.refused and _cited(answer) == ["一(二)-4"]
+
+
+def test_the_beginning_of_the_opinion_is_its_preamble(assistant: Assistant) -> None:
+    answer = assistant.answer("实施意见开头怎么说标准的作用?")
+    assert not answer.refused and _cited(answer) == ["序言"]
 
 
 def test_a_count_of_people_is_not_answered_by_a_count_of_fields(assistant: Assistant) -> None:
