@@ -178,6 +178,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("What does ISO 9001 require?", "named_code"),
     ("如果你是我,你会怎么利用这个政策赚钱?", "opinion"), ("用文言文重写序言", "compose"),
     ("把二(七)2润色一下", "compose"), ("Please rewrite this clause in plain words", "compose"),
+    ("意见可以通过微信发吗?", "channel"), ("Can I send comments by WeChat?", "channel"),
+    ("“一件事”集成具体包括哪些事项?", "items"), ("评审由哪个专家组负责?", "panel"),
+    ("意见被采纳会有奖励吗?", "reply"), ("有多少家企业参与了标准制定?", "status"), ("认定后有效期多久?", "duration"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -269,6 +272,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("有什么要求?", "support"), ("现在县里定一个地方标准平均要多久,目标是多少", "status"),
     ("考核评价怎么做", "procedure"), ("跟长三角标准互认吗", "comparison"), ("其他行业有没有涉及", "elsewhere"),
     ("意见截止日期是哪天", "reply"), ("到2025年有什么目标", "named_code"), ("秘书处那句是啥意思?", "definition"),
+    ("意见通过电话反馈可以吗?", "channel"), ("有哪些领域", "items"), ("由哪个部门牵头?", "panel"),
+    ("要培育多少家企业?", "status"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -283,6 +288,9 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("reply", "意见采纳情况将在网站公布", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("rank", "认定为第三类人才", "将标准化人才纳入各级高层次人才认定范围"),
     ("code", "符合GB/T 19001标准", "积极参与国际标准制定"),
+    ("channel", "可通过微信公众号留言", "邮箱:790803435@qq.com"),
+    ("duration", "有效期3年", "到2025年,标准化体系基本形成"),
+    ("panel", "由专家组评审", "争取国家专业标准化技术委员会秘书处落户"),
     ("code", "符合《户外运动服装 冲锋衣技术规范》", "为贯彻落实《国家标准化发展纲要》"),
     ("economy", "冲锋衣产业产值达到50亿元", "推进橡塑、冲锋衣示范产业链的标准体系建设"),
     ("email", "邮箱:790803435@qq.com", "以电话或电子邮件等方式反馈"),

@@ -437,6 +437,8 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "省级试点项目啥时候开始申报?",
     "考核不达标的部门会怎么处理?", "意见提交以后反馈结果会公开吗?", "“1812”这几个数字具体代表啥?",
     "What interest rate can a company get under the standards-based financing model?",
+    "意见反馈可以通过微信吗?", "省级试点项目评审由哪个专家组负责?", "橡塑产业标准联盟有哪些成员单位?",
+    "“一件事”集成改革具体包括哪些事项?", "专利标准融合发展企业认定后有效期多久?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
