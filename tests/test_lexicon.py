@@ -181,6 +181,10 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("意见可以通过微信发吗?", "channel"), ("Can I send comments by WeChat?", "channel"),
     ("“一件事”集成具体包括哪些事项?", "items"), ("评审由哪个专家组负责?", "panel"),
     ("意见被采纳会有奖励吗?", "reply"), ("有多少家企业参与了标准制定?", "status"), ("认定后有效期多久?", "duration"),
+    ("When will the pilot applications open?", "apply_deadline"),
+    ("How much does the county spend each year?", "money"),
+    ("每级有什么要求?", "procedure"), ("企业怎么加入协作平台?", "procedure"), ("专家是怎么选出来的?", "procedure"),
+    ("分哪几级?", "count"), ("三门有没有企业主导制定过国际标准?", "status"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -273,7 +277,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("考核评价怎么做", "procedure"), ("跟长三角标准互认吗", "comparison"), ("其他行业有没有涉及", "elsewhere"),
     ("意见截止日期是哪天", "reply"), ("到2025年有什么目标", "named_code"), ("秘书处那句是啥意思?", "definition"),
     ("意见通过电话反馈可以吗?", "channel"), ("有哪些领域", "items"), ("由哪个部门牵头?", "panel"),
-    ("要培育多少家企业?", "status"),
+    ("要培育多少家企业?", "status"), ("Can our company apply for the label?", "procedure"),
+    ("文件有没有提过RCEP?", "status"), ("有没有说过要建专家智库", "status"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)

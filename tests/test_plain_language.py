@@ -439,6 +439,9 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "What interest rate can a company get under the standards-based financing model?",
     "意见反馈可以通过微信吗?", "省级试点项目评审由哪个专家组负责?", "橡塑产业标准联盟有哪些成员单位?",
     "“一件事”集成改革具体包括哪些事项?", "专利标准融合发展企业认定后有效期多久?",
+    "When will the provincial pilot project applications open?", "How much does the county spend on standardization?",
+    "标准化试点梯度培育体系分哪几级?", "企业怎么加入长三角标准化协作平台?", "三门有没有企业主导制定过国际标准?",
+    "高级别专家智库的专家是怎么选出来的?", "Where is the standardization science popularization base located?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
