@@ -185,6 +185,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("How much does the county spend each year?", "money"),
     ("每级有什么要求?", "procedure"), ("企业怎么加入协作平台?", "procedure"), ("专家是怎么选出来的?", "procedure"),
     ("分哪几级?", "count"), ("三门有没有企业主导制定过国际标准?", "status"),
+    ("企业标准总师是终身的吗?", "duration"), ("What documents do I need to apply?", "procedure"),
+    ("Who decides which companies become leaders?", "department"), ("标准化科科长叫什么?", "official"),
+    ("贷款利率多少?", "percent"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -364,6 +367,7 @@ def test_a_count_is_stated_only_in_the_unit_it_is_asked_in(lex: Lexicon) -> None
     assert states(count("企业标准总师要培育多少人?"), "培育企业标准总师10名以上", lex)
     assert states(count("专利标准融合发展企业评几家?"), "评定专利标准融合发展企业3家以上", lex)
     assert not states(count("这几个镇各有多少人口?"), "横渡、亭旁、花桥3个山区镇", lex)
+    assert not states(count("那个奖一年评几次?"), "评选县标准创新贡献奖2项以上", lex)  # how often is not how many
     assert not states(count("标准化技术委员会有多少名委员?"), "争取国家级标准化试点项目1个以上", lex)
     assert states(count("国际标准要制定多少?"), "主导或参与制定国际标准1项以上", lex)  # no unit asked: any count
     assert states(count("标准总师这种人才,县里打算培养几个?"), "培育企业标准总师10名以上", lex)  # 个 counts anything
@@ -674,6 +678,7 @@ def test_an_issuer_names_a_document_unless_a_topic_of_the_text_stands_between(le
                                                 ("市场监管局的电话是多少", False), ("提意见打哪个电话?", False),
                                                 ("县市场监督管理局邮箱", False),
     ("浙江省市场监管局的电话多少", True), ("临海市市场监督管理局邮箱", True), ("三门县市场监管局电话", False),
+    ("县标准化服务中心的电话多少", True),
     ("What is the phone number of the county development and reform bureau?", True),
     ("What is the email of the county standardization association?", True),
     ("What is the phone number of the market supervision bureau?", False),

@@ -442,6 +442,10 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "When will the provincial pilot project applications open?", "How much does the county spend on standardization?",
     "标准化试点梯度培育体系分哪几级?", "企业怎么加入长三角标准化协作平台?", "三门有没有企业主导制定过国际标准?",
     "高级别专家智库的专家是怎么选出来的?", "Where is the standardization science popularization base located?",
+    "那个奖一年评几次?", "企业标准总师是终身的吗?", "What documents do I need to apply?",
+    "Who decides which companies become leaders?", "县里有没有标准化服务中心?电话多少?",
+    "县市场监管局标准化科科长叫什么?",
+    "黄岩的标准融资增信贷款利率多少?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
