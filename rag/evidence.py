@@ -105,7 +105,8 @@ def _elsewhere(name: str, text: str, lexicon: Lexicon) -> bool:
     if not place or (place in lexicon.home_places and lexicon.places[place].level == "county"):
         return False
     body = name[len(place):]
-    return not re.search(re.escape(place) + r"[^,，。;；、]{0,8}" + re.escape(body[-3:]), text)
+    gap = lexicon.claims.org_place_gap
+    return not re.search(rf"{re.escape(place)}[^,，。;；、]{{0,{gap}}}{re.escape(body[-3:])}", text)
 
 
 def boilerplate_allowed(details: Sequence[DetailKind]) -> bool:

@@ -59,6 +59,7 @@ class ClaimLexicon:
     org_not_names: tuple[str, ...]
     org_english: re.Pattern[str]  # another body named in an English question (never the text's own words)
     connective_max_chars: int
+    org_place_gap: int = 8  # a place names a body when at most this many characters stand between them
 
 
 def _longest_first(words: Sequence[str]) -> tuple[str, ...]:
@@ -86,6 +87,7 @@ def lexicon(table: Mapping[str, Any]) -> ClaimLexicon:
             org_boundaries=str(orgs["boundaries"]), org_not_names=_longest_first(orgs["not_names"]),
             org_english=re.compile(str(orgs.get("english", "(?!)")), re.IGNORECASE),
             connective_max_chars=int(table["connectives"]["max_chars"]),
+            org_place_gap=int(orgs.get("place_gap", 8)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LexiconError(f"claims.toml: missing or malformed entry {exc}") from exc

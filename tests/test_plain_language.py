@@ -319,9 +319,14 @@ def test_a_follow_up_naming_another_topic_asks_the_last_question_about_that_topi
              {"role": "assistant", "content": "评选县标准创新贡献奖2项以上【一(二)-2】。"}]
     answer = assistant.answer("那企业标准总师呢?", award)  # not pulled back to the award's clause
     assert _cited(answer)[:1] == ["一(二)-4"] and "10名以上" in answer.answer
+    engineers = [{"role": "user", "content": "How many enterprise chief standardization engineers will be trained?"},
+                 {"role": "assistant", "content": "At least 10【一(二)-4】."}]
+    assert _cited(assistant.answer("What about international standards?", engineers))[:1] == ["一(二)-3"]
+    # …and asked how long (a time the draft gives only for local standards), the swapped topic is refused
     local = [{"role": "user", "content": "How long should it take to make a local standard?"},
              {"role": "assistant", "content": "Within 12 months on average【一(二)-1】."}]
-    assert _cited(assistant.answer("What about international standards?", local))[:1] == ["一(二)-3"]
+    answer = assistant.answer("What about international standards?", local)
+    assert answer.refused and not answer.citations and any(r.clause_id == "一(二)-3" for r in answer.related)
 
 
 def test_a_voice_typed_question_is_read_without_its_spoken_fillers(assistant: Assistant) -> None:
