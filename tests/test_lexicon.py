@@ -187,7 +187,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("分哪几级?", "count"), ("三门有没有企业主导制定过国际标准?", "status"),
     ("企业标准总师是终身的吗?", "duration"), ("What documents do I need to apply?", "procedure"),
     ("Who decides which companies become leaders?", "department"), ("标准化科科长叫什么?", "official"),
-    ("贷款利率多少?", "percent"),
+    ("贷款利率多少?", "percent"), ("申请流程如何?", "procedure"), ("步骤怎么样", "procedure"),
+    ("需要提供哪些资料?", "procedure"), ("要交啥资料", "procedure"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -330,6 +331,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("reason", "标准是经济活动和社会发展的技术支撑", "推广黄岩标准融资增信做法"),
     ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
+    ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place
     ("place", "高标准引领横渡、亭旁、花桥3个山区镇", "争创台州市标准创新贡献奖1项以上"),  # home names no site
 ])
