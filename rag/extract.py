@@ -69,7 +69,9 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     chunks = [h.chunk for h in retrieval.hits]
     checked = [k for k in details if not k.corpus and not k.near]  # a name “next to” a term: the whole clause is quoted
     sentences = [s for c in chunks for s in view.sentences(c)] if checked else []
-    if missing := [k for k in checked if not any(states(k, s, lexicon) for s in sentences)]:
+    unstated = [k for k in checked if not any(states(k, s, lexicon) for s in sentences)]
+    missing = [*_absent(details, view, lexicon), *unstated]
+    if missing:
         return PartResult(retrieval.query, (), "detail_not_stated", missing[0])
     asked = _asks_within(retrieval, view, lexicon)
     if not asked:
@@ -82,6 +84,12 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     best = max(evidence, key=lambda e: (e.score, -e.rank))
     quote = _quote(_group(evidence, best, config), asked, False, config, view.idf)
     return PartResult(retrieval.query, (quote,), "lookup")
+
+
+def _absent(details: Sequence[DetailKind], view: IndexView, lexicon: Lexicon) -> list[DetailKind]:
+    """A year or sum the question names (“2030年的目标”) must be in the corpus at all, whether the clause is
+    named or retrieved; it does not choose the sentence."""
+    return [k for k in details if k.corpus and not states(k, view.corpus_text, lexicon)]
 
 
 def answer_occurrences(part: str, found: dict[str, list[str]], view: IndexView,
@@ -120,8 +128,7 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         return PartResult(part, (), "no_hits")
     if retrieval.ref and retrieval.hits[0].via == "lookup":
         return answer_lookup(retrieval, view, lexicon, config, scorer, details)
-    # a year or sum the question names must be in the corpus at all; it does not choose the sentence
-    absent = [k for k in details if k.corpus and not states(k, view.corpus_text, lexicon)]
+    absent = _absent(details, view, lexicon)
     details = [k for k in details if not k.corpus]
     evidence = sentence_evidence(retrieval, view, lexicon, config.sentence, clauses=config.limits.clauses_considered,
                                  scorer=scorer, details=details, focus=focus)

@@ -189,6 +189,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("Who decides which companies become leaders?", "department"), ("标准化科科长叫什么?", "official"),
     ("贷款利率多少?", "percent"), ("申请流程如何?", "procedure"), ("步骤怎么样", "procedure"),
     ("需要提供哪些资料?", "procedure"), ("要交啥资料", "procedure"),
+    ("这些行业里具体会选哪些企业?", "company"), ("挑了哪几家厂家?", "company"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -275,6 +276,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("意见怎么反馈?", "reply"), ("第几条讲RCEP?", "rank"),
     ("标准化有什么作用", "definition"), ("在哪条查到标准化人才政策", "access"),
     ("专家智库要打造什么级别的", "roster"), ("文件支持企业牵头吗?", "company"),
+    ("鼓励哪些企业参与团体标准研制?", "company"),
     ("跟上海、江苏那边的标准能互通吗?", "elsewhere"), ("What are the county's rules on self-declaration?", "elsewhere"),
     ("在新型橡塑领域要争取做哪些国际化的标准工作?", "code"), ("绿色建筑要完善哪些环节的标准", "code"),
     ("有什么要求?", "support"), ("现在县里定一个地方标准平均要多久,目标是多少", "status"),
