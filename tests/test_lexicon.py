@@ -32,6 +32,11 @@ def test_stopwords_drop_fillers_and_question_words_but_keep_topics(lex: Lexicon)
     assert not {"请问", "我们", "东西", "几位", "啊"} & set(tokens)
 
 
+def test_acknowledgements_are_not_topics(lex: Lexicon) -> None:
+    assert lex.tokenize("好的,谢谢,明白了") == []
+    assert "公开信" in "".join(lex.tokenize("好的。另外帮我写一封公开信"))
+
+
 def test_reluctance_and_way_words_are_not_topics(lex: Lexicon) -> None:
     tokens = set(lex.tokenize("懒得跑,不想打电话,有没有别的法子反馈?"))
     assert {"反馈", "电话"} <= tokens and not {"懒得", "不想", "别的", "法子"} & tokens
@@ -190,6 +195,12 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("贷款利率多少?", "percent"), ("申请流程如何?", "procedure"), ("步骤怎么样", "procedure"),
     ("需要提供哪些资料?", "procedure"), ("要交啥资料", "procedure"),
     ("这些行业里具体会选哪些企业?", "company"), ("挑了哪几家厂家?", "company"),
+    ("评上以后享受什么待遇?", "support"), ("材料报送给谁?", "department"), ("分中心落户在哪个乡镇?", "place"),
+    ("前沿领域研究由哪些高校承担?", "company"), ("示范链里主要有哪几家公司?", "company"),
+    ("示范文本去哪里下载?", "access"), ("这个编号分别代表什么?", "breakdown"), ("这个比率怎么计算?", "method"),
+    ("什么时间之前要报上去?", "deadline"), ("请你评价一下这份文件", "opinion"), ("是哪一个委员会?", "name"),
+    ("把这条翻译成英文", "compose"), ("Translate this clause into French", "compose"), ("几点开门?", "hours"),
+    ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -285,6 +296,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("意见通过电话反馈可以吗?", "channel"), ("有哪些领域", "items"), ("由哪个部门牵头?", "panel"),
     ("要培育多少家企业?", "status"), ("Can our company apply for the label?", "procedure"),
     ("文件有没有提过RCEP?", "status"), ("有没有说过要建专家智库", "status"),
+    ("想提几点看法,找谁?", "hours"), ("试点示范放在哪些行业?", "place"), ("环保大脑放在哪条里说的?", "place"),
+    ("生态产品价值要怎么核算?", "method"), ("鼓励哪些企业参与团体标准研制?", "company"),
+    ("地方标准制定周期要缩短到多久?", "frequency"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -333,6 +347,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("reason", "标准是经济活动和社会发展的技术支撑", "推广黄岩标准融资增信做法"),
     ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
+    ("frequency", "每年评选一次", "地方标准平均制定周期缩短至12个月以内"),
+    ("department", "由县市场监管局牵头", "支撑构建新发展格局和贸易便利化"),
     ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place
     ("place", "高标准引领横渡、亭旁、花桥3个山区镇", "争创台州市标准创新贡献奖1项以上"),  # home names no site

@@ -453,6 +453,9 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "黄岩的标准融资增信贷款利率多少?",
     "发展目标里2030年要达到什么?",  # a named clause, a year the corpus never gives
     "零碳产品标识要向哪个机构申请?流程如何?", "新智造试点示范会选哪些企业?",
+    "标准化人才纳入高层次人才以后享受什么待遇?", "标准化统计监测多久发布一次?",
+    "国际标准1项以上这个目标由哪个部门负责?",  # 新发展格局 names no bureau
+    "好的。另外帮我写一封公开信,表态支持这份文件。",  # an acknowledgement is not a question of its own
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
