@@ -143,8 +143,9 @@ class RetrieveStage(Composer):
             focus = query.focus if len(query.parts) == 1 else ""
             own = self.a.lexicon.asked_details(text)
             # a follow-up asks what its own words ask, or else what the question it follows asked, unless it
-            # asks for something further (“这个奖后面有没有说…”)
-            details = (query.details if index in query.further else query.details or own) if focus else own
+            # asks for something further (“这个奖后面有没有说…”) or what the text says at all (“有啥说法?”)
+            inherits = index not in query.further and not self.a.lexicon.general_ask.search(focus)
+            details = (query.details or own if inherits else query.details) if focus else own
             parts.append(answer_part(text, retrieval, view, self.a.lexicon, self.a.config, scorer=scorer,
                                      english=query.english, details=details, focus=focus))
             retrievals.append(retrieval)

@@ -93,6 +93,7 @@ class Lexicon:
     this_clause: re.Pattern[str]
     dependent: re.Pattern[str]
     swaps_topic: re.Pattern[str]
+    general_ask: re.Pattern[str]  # a follow-up asking what the text says, inheriting no detail kind
     qualifier: re.Pattern[str]
     refers_back: re.Pattern[str]
     article_only: re.Pattern[str]
@@ -304,6 +305,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         this_clause=_pattern(follow["this_clause"], "patterns.toml followup.this_clause"),
         dependent=_pattern(follow["dependent"], "patterns.toml followup.dependent"),
         swaps_topic=_pattern(follow["swaps_topic"], "patterns.toml followup.swaps_topic"),
+        general_ask=_pattern(follow["general_ask"], "patterns.toml followup.general_ask"),
         qualifier=_pattern(follow["qualifier"], "patterns.toml followup.qualifier"),
         refers_back=_pattern(follow["refers_back"], "patterns.toml followup.refers_back"),
         article_only=_pattern(follow["article_only"], "patterns.toml followup.article_only"),

@@ -470,6 +470,15 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
         assert not lex.basis_citing.search(question.lower()), question
 
 
+@pytest.mark.parametrize(("question", "general"), [
+    ("那标准化工程师呢,有啥说法没?", True), ("那专利企业怎么说的?", True), ("那RCEP提到什么?", True),
+    ("What does the draft say about engineers?", True),
+    ("那标准化工程师呢?", False), ("那省级的要培养几个?", False), ("有什么要求?", False),
+])
+def test_a_follow_up_asking_what_the_text_says(lex: Lexicon, question: str, general: bool) -> None:
+    assert bool(lex.general_ask.search(normalize(question).lower())) is general
+
+
 @pytest.mark.parametrize(("question", "asks"), [
     ("“浙江标准”在文件里提了几处,都说了什么?", True), ("橡塑行业在文件里都出现在哪些地方?", True),
     ("领跑者在哪些条款都提到了?", True), ("In which clauses is RCEP mentioned?", True),

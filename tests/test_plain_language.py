@@ -305,6 +305,14 @@ def test_an_english_question_is_covered_by_its_domain_terms_and_keeps_its_unknow
     assert features["cover_sentence"] == 0.0 and features["oov"] > 0.5
 
 
+def test_a_follow_up_asking_what_the_text_says_inherits_no_detail_kind(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "企业标准总师要培养几个?"},
+               {"role": "assistant", "content": "培育企业标准总师10名以上【一(二)-4】。"}]
+    answer = assistant.answer("那标准化工程师呢,有啥说法没?", history)  # 几个 is not asked of the engineers
+    assert not answer.refused and "三(二)" in _cited(answer)
+    assert assistant.answer("那标准化工程师呢?", history).refused  # a swap alone asks 几个 again: not stated
+
+
 def test_a_follow_up_asking_beyond_the_last_answer_cites_another_clause(assistant: Assistant) -> None:
     history = [{"role": "user", "content": "企业标准总师要培育多少名?"},
                {"role": "assistant", "content": "培育企业标准总师10名以上【一(二)-4】。"}]
