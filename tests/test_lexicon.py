@@ -37,6 +37,13 @@ def test_acknowledgements_are_not_topics(lex: Lexicon) -> None:
     assert "公开信" in "".join(lex.tokenize("好的。另外帮我写一封公开信"))
 
 
+def test_what_asks_is_the_frame_not_the_whole_question_a_guard_sees(lex: Lexicon) -> None:
+    # place and definition guard the whole question (^…); only what asks is frame, the rest stays the topic
+    frame = lex.frame_words("标准化科普实践基地计划建几个,分别建在哪些乡镇?")
+    assert "乡镇" in frame and not {"科普", "实践", "基地"} & frame
+    assert "宇宙" not in lex.frame_words("元宇宙具体指什么?")
+
+
 def test_reluctance_and_way_words_are_not_topics(lex: Lexicon) -> None:
     tokens = set(lex.tokenize("懒得跑,不想打电话,有没有别的法子反馈?"))
     assert {"反馈", "电话"} <= tokens and not {"懒得", "不想", "别的", "法子"} & tokens
@@ -48,7 +55,7 @@ def test_english_modal_phrases_are_not_topics(lex: Lexicon) -> None:
 
 
 def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
-    assert {"标准", "政策", "企业"} <= lex.generic
+    assert {"标准", "政策", "企业", "评上"} <= lex.generic
     assert not {"二维码", "冲锋衣", "RCEP"} & lex.generic
     # English ones as the search tokens they become (rag.stem)
     assert set(lex.tokenize("companies enterprises policies standardization")) <= lex.generic
@@ -200,6 +207,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("示范文本去哪里下载?", "access"), ("这个编号分别代表什么?", "breakdown"), ("这个比率怎么计算?", "method"),
     ("什么时间之前要报上去?", "deadline"), ("请你评价一下这份文件", "opinion"), ("是哪一个委员会?", "name"),
     ("把这条翻译成英文", "compose"), ("Translate this clause into French", "compose"), ("几点开门?", "hours"),
+    ("具体数字是多少?", "number"), ("经费的具体数额有多少", "number"), ("分别建在哪些乡镇?", "place"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
@@ -298,7 +306,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("文件有没有提过RCEP?", "status"), ("有没有说过要建专家智库", "status"),
     ("想提几点看法,找谁?", "hours"), ("试点示范放在哪些行业?", "place"), ("环保大脑放在哪条里说的?", "place"),
     ("生态产品价值要怎么核算?", "method"), ("鼓励哪些企业参与团体标准研制?", "company"),
-    ("地方标准制定周期要缩短到多久?", "frequency"),
+    ("地方标准制定周期要缩短到多久?", "frequency"), ("数字经济要加强哪些标准化建设?", "number"),
+    ("到2025年有哪些具体的数字指标?", "number"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -347,6 +356,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("reason", "标准是经济活动和社会发展的技术支撑", "推广黄岩标准融资增信做法"),
     ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
+    ("number", "牵头和参与制修订国际标准1项以上", "加大标准化发展经费保障力度"),
     ("frequency", "每年评选一次", "地方标准平均制定周期缩短至12个月以内"),
     ("department", "由县市场监管局牵头", "支撑构建新发展格局和贸易便利化"),
     ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),

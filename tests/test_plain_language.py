@@ -464,6 +464,8 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "标准化人才纳入高层次人才以后享受什么待遇?", "标准化统计监测多久发布一次?",
     "国际标准1项以上这个目标由哪个部门负责?",  # 新发展格局 names no bureau
     "好的。另外帮我写一封公开信,表态支持这份文件。",  # an acknowledgement is not a question of its own
+    "专利标准融合发展企业一年评几家?评上有什么奖励?",  # 评上 is no topic of its own: the 奖励 asked is the award's
+    "科普基地建几个,分别建在哪些乡镇?", "文件说加大经费保障力度,具体数字是多少?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
