@@ -208,6 +208,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("什么时间之前要报上去?", "deadline"), ("请你评价一下这份文件", "opinion"), ("是哪一个委员会?", "name"),
     ("把这条翻译成英文", "compose"), ("Translate this clause into French", "compose"), ("几点开门?", "hours"),
     ("具体数字是多少?", "number"), ("经费的具体数额有多少", "number"), ("分别建在哪些乡镇?", "place"),
+    ("去哪个窗口办?", "department"), ("跟全省比,这个目标算高还是低?", "comparison"),
+    ("今年准备申报哪个项目?", "name"), ("给山区镇安排了多少投资?", "money"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
@@ -308,6 +310,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("生态产品价值要怎么核算?", "method"), ("鼓励哪些企业参与团体标准研制?", "company"),
     ("地方标准制定周期要缩短到多久?", "frequency"), ("数字经济要加强哪些标准化建设?", "number"),
     ("到2025年有哪些具体的数字指标?", "number"),
+    ("哪些项目属于新增省级试点?", "name"), ("投资贸易便利化有什么说法?", "money"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
