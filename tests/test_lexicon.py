@@ -210,6 +210,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("具体数字是多少?", "number"), ("经费的具体数额有多少", "number"), ("分别建在哪些乡镇?", "place"),
     ("去哪个窗口办?", "department"), ("跟全省比,这个目标算高还是低?", "comparison"),
     ("今年准备申报哪个项目?", "name"), ("给山区镇安排了多少投资?", "money"),
+    ("打电话找谁?", "phone"), ("把这条缩写成一句话", "compose"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
@@ -310,7 +311,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("生态产品价值要怎么核算?", "method"), ("鼓励哪些企业参与团体标准研制?", "company"),
     ("地方标准制定周期要缩短到多久?", "frequency"), ("数字经济要加强哪些标准化建设?", "number"),
     ("到2025年有哪些具体的数字指标?", "number"),
-    ("哪些项目属于新增省级试点?", "name"), ("投资贸易便利化有什么说法?", "money"),
+    ("哪些项目属于新增省级试点?", "name"),
+    ("有企业打电话问,重要技术标准有没有奖励", "phone"), ("GEP是啥的缩写?", "compose"),
+    ("这个意见现在是不是已经生效了?", "status"), ("投资贸易便利化有什么说法?", "money"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -360,6 +363,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("apply_deadline", "申报材料请于3月31日前报送", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
     ("number", "牵头和参与制修订国际标准1项以上", "加大标准化发展经费保障力度"),
+    ("department", "支持企业牵头组建产业技术标准创新联盟", "牵头和参与制修订国际标准1项以上"),
     ("frequency", "每年评选一次", "地方标准平均制定周期缩短至12个月以内"),
     ("department", "由县市场监管局牵头", "支撑构建新发展格局和贸易便利化"),
     ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),

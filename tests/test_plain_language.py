@@ -32,6 +32,10 @@ def _cited(answer) -> list[str]:  # type: ignore[no-untyped-def]
     ("家政上门服务有标准吗?", "二(二)3", "家庭服务"),
     ("做家政的东西有没有被提到啊", "二(二)3", "家庭服务"),
     ("绿色环保的东西有什么标准?", "二(四)1", "绿色"),
+    ("产业技术标准创新联盟由谁牵头组建?", "二(一)3", "企业牵头"),  # a body stated as 企业牵头, not a bureau
+    ("有企业打电话问,牵头制定的重要技术标准有没有奖励?", "二(一)2", "奖励"),  # the caller's 电话 asks no number
+    ("GEP是啥的缩写?", "二(四)1", "GEP"),  # 缩写 as an abbreviation, not a request to abridge
+    ("有人打电话来问,这个实施意见现在是不是已经生效了?", "公告", "征求意见"),
 ])
 def test_everyday_questions_reach_the_clause_that_answers(assistant: Assistant, question: str, clause: str,
                                                           fact: str) -> None:
