@@ -16,9 +16,11 @@ from index.models import Chunk
 from rag import compose
 from rag.extract import PartResult, answer_lookup, answer_occurrences, answer_part, related_of
 from rag.locate import locate
-from rag.models import Answer, Hit, Related, Trace
+from rag.models import Answer, Citation, Hit, Related, Trace
+from rag.normalize import named_section
 from rag.query import Query
 from rag.retrieve import Retrieval
+from rag.scope import cited_question
 from rag.view import IndexView
 
 if TYPE_CHECKING:
@@ -78,6 +80,8 @@ class LookupStage(Composer):
     """A question naming one clause (multi-part questions look up per part in the retrieve stage)."""
 
     def __call__(self, query: Query, view: IndexView) -> Answer | None:
+        if outline := self.outline(query, view):
+            return outline
         if len(query.parts) > 1:
             return None
         ref, chunks = view.named(query.standalone, self.a.primary, self.a.superseded)
@@ -89,6 +93,36 @@ class LookupStage(Composer):
         part = answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(query.standalone),
                              query.details)
         return self.compose(query, view, [part], [retrieval])
+
+    def outline(self, query: Query, view: IndexView) -> Answer | None:
+        """“保障措施一共几条?分别是什么?”: the clauses a named section or item holds, each quoted by its heading
+        sentence, and how many there are; None unless it holds two or more."""
+        text = query.standalone
+        docs = list(self.a.documents.values())  # “省委那个11号文一共分几个部分” asks of the cited text
+        if not self.a.lexicon.outline.search(text.lower()) \
+                or cited_question(text, docs, self.a.primary, self.a.lexicon, view.corpus_text) is not None:
+            return None
+        ref, _chunks = view.named(text, self.a.primary, self.a.superseded)
+        ref = ref or named_section(text, self.a.lexicon.references, view.sections)
+        if not ref:
+            return None
+        section = ref in view.sections.values()
+        inside = [c for c in view.chunks if c.doc_id == self.a.primary and c.clause_id.startswith(f"{ref}(")] \
+            if section else view.lookup(ref, self.a.primary, self.a.superseded)
+        inside = [c for c in inside if c.clause_id != ref and c.part == 1]
+        # 一 holds 一(一) and 一(二), not 一(二)'s bullets; 二's items sit under (一)…(七), headings, not clauses
+        children = [c for c in inside if c.clause_id.endswith(")")] if section else inside
+        children = children if len(children) >= 2 else inside
+        if len(children) < 2:
+            return None
+        citations = [Citation(c.doc_id, c.clause_id, c.label, view.sentences(c)[0]) for c in children]
+        own = view.by_clause.get(f"{self.a.primary}:{ref}")
+        where = own[0].label if own else "".join(children[0].heading_path[:1 if section else 2])
+        note = self.a.lexicon.text(query.lang, "outline", label=where, count=len(children))
+        retrieval = Retrieval(text, self.lookup_hits(children), ref=ref)
+        parts = [PartResult(text, tuple(citations), "lookup")]
+        answer = self.compose(query, view, parts, [retrieval])
+        return replace(answer, answer=f"{note}\n{answer.answer}", reason="outline")
 
     def no_such_clause(self, query: Query, view: IndexView, ref: str) -> Answer:
         """“保障措施第四条” where there are three: say so and list what the section has."""

@@ -83,6 +83,7 @@ class Lexicon:
     details: tuple[DetailKind, ...]
     injection: re.Pattern[str]
     targets_question: re.Pattern[str]
+    outline: re.Pattern[str]  # how a named section is divided (一共几条?)
     occurrences: re.Pattern[str]
     numeric_question: re.Pattern[str]
     basis_asks: re.Pattern[str]
@@ -297,6 +298,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         details=_details(details),
         injection=_pattern(pat["injection"], "patterns.toml injection"),
         targets_question=_pattern(pat["targets_question"], "patterns.toml targets_question"),
+        outline=_pattern(pat["outline"], "patterns.toml outline"),
         occurrences=_pattern(pat["occurrences"], "patterns.toml occurrences"),
         numeric_question=_pattern(pat["numeric_question"], "patterns.toml numeric_question"),
         basis_asks=_pattern(basis["asks"], "patterns.toml basis.asks"),

@@ -110,6 +110,17 @@ def _numbers(text: str, g: dict[str, re.Pattern[str]]) -> tuple[int | None, int 
     return item, article
 
 
+def named_section(question: str, refs: References, sections: Mapping[str, str]) -> str | None:
+    """The top-level section a question names as a whole (“第三部分”, “保障措施” → 三), or None."""
+    return _section(normalize(question), _grammar(refs), sections)
+
+
+def _section(text: str, g: Mapping[str, re.Pattern[str]], sections: Mapping[str, str]) -> str | None:
+    if m := g["part"].search(text):
+        return int_to_cn(cn_to_int(m[1] or m[2]))
+    return next((num for name, num in sections.items() if name and name in text), None)
+
+
 def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str],
                      items: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None) -> str | None:
     """The clause-id prefix a question names, or None.
@@ -137,11 +148,7 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
                        if name and name in text), None)
     if named_item and item_no is not None:
         return f"{named_item}{item_no}"  # 发展目标第四条 → 一(二)4 (the caller also tries 一(二)-4)
-    section = None
-    if m := g["part"].search(text):
-        section = int_to_cn(cn_to_int(m[1] or m[2]))
-    else:
-        section = next((num for name, num in sections.items() if name and name in text), None)
+    section = _section(text, g, sections)
     if section is not None and item_no is not None:
         return f"{section}({int_to_cn(item_no)})" + (str(article_no) if article_no is not None else "")
     if section is not None and sections and section not in sections.values():

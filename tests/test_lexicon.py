@@ -487,13 +487,18 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
         assert not lex.basis_citing.search(question.lower()), question
 
 
-@pytest.mark.parametrize(("question", "general"), [
-    ("那标准化工程师呢,有啥说法没?", True), ("那专利企业怎么说的?", True), ("那RCEP提到什么?", True),
-    ("What does the draft say about engineers?", True),
-    ("那标准化工程师呢?", False), ("那省级的要培养几个?", False), ("有什么要求?", False),
+@pytest.mark.parametrize(("pattern", "question", "matches"), [
+    # how a named section is divided
+    *(("outline", q, True) for q in ("保障措施一共几条?分别是什么?", "发展目标下面分了哪几个方面?", "第三部分有几条",
+                                     "How many parts does the opinion have?")),
+    *(("outline", q, False) for q in ("发展目标有哪几项指标?", "企业标准总师要培育多少名?", "地方标准要新增几项?")),
+    # a follow-up asking what the text says of its topic
+    *(("general_ask", q, True) for q in ("那标准化工程师呢,有啥说法没?", "那专利企业怎么说的?", "那RCEP提到什么?",
+                                         "What does the draft say about engineers?")),
+    *(("general_ask", q, False) for q in ("那标准化工程师呢?", "那省级的要培养几个?", "有什么要求?")),
 ])
-def test_a_follow_up_asking_what_the_text_says(lex: Lexicon, question: str, general: bool) -> None:
-    assert bool(lex.general_ask.search(normalize(question).lower())) is general
+def test_question_shape_patterns(lex: Lexicon, pattern: str, question: str, matches: bool) -> None:
+    assert bool(getattr(lex, pattern).search(normalize(question).lower())) is matches
 
 
 @pytest.mark.parametrize(("question", "asks"), [

@@ -309,6 +309,27 @@ def test_an_english_question_is_covered_by_its_domain_terms_and_keeps_its_unknow
     assert features["cover_sentence"] == 0.0 and features["oov"] > 0.5
 
 
+@pytest.mark.parametrize(("question", "clauses", "count"), [
+    ("保障措施一共几条?分别是什么?", ["三(一)", "三(二)", "三(三)"], "共3条"),
+    ("第三部分有几条?", ["三(一)", "三(二)", "三(三)"], "共3条"),
+    ("总体要求分几部分?", ["一(一)", "一(二)"], "共2条"),  # not 一(二)'s four bullets
+    ("发展目标下面分了哪几个方面?", ["一(二)-1", "一(二)-2", "一(二)-3", "一(二)-4"], "共4条"),
+])
+def test_a_question_asking_how_a_section_is_divided_lists_its_clauses(assistant: Assistant, question: str,
+                                                                      clauses: list[str], count: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and answer.reason == "outline" and _cited(answer) == clauses
+    assert count in answer.answer.splitlines()[0]
+    text = (ROOT / "corpus" / "sanmen-opinion-2023-draft.txt").read_text(encoding="utf-8")
+    assert all(text[c.start:c.end] == c.quote for c in answer.citations)  # each heading sentence, verbatim
+
+
+def test_a_section_that_holds_one_clause_or_a_count_of_targets_is_not_an_outline(assistant: Assistant) -> None:
+    assert assistant.answer("发展目标有哪几项指标?").reason != "outline"
+    assert assistant.answer("第四部分有几条?").reason == "no_such_clause"
+    assert assistant.answer("省委那个11号文一共分几个部分?").reason == "cited_document_missing"
+
+
 def test_a_follow_up_asking_what_the_text_says_inherits_no_detail_kind(assistant: Assistant) -> None:
     history = [{"role": "user", "content": "企业标准总师要培养几个?"},
                {"role": "assistant", "content": "培育企业标准总师10名以上【一(二)-4】。"}]
