@@ -211,6 +211,11 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("去哪个窗口办?", "department"), ("跟全省比,这个目标算高还是低?", "comparison"),
     ("今年准备申报哪个项目?", "name"), ("给山区镇安排了多少投资?", "money"),
     ("打电话找谁?", "phone"), ("把这条缩写成一句话", "compose"),
+    ("评审的评分细则是什么?", "procedure"), ("要几家企业一起才能成立联盟?", "procedure"), ("用哪个app办?", "url"),
+    ("示范区在哪个位置?", "place"), ("这个村归哪个乡镇管?", "place"), ("协调机制的召集人是谁?", "official"),
+    ("是哪两家公司?", "company"), ("牵头的是哪些部门?", "department"), ("他在几楼办公?", "address"),
+    ("具体是哪两项标准?", "name"), ("有没有税收优惠?", "support"), ("传真号是多少?", "fax"),
+    ("What is the fax number?", "fax"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
@@ -313,7 +318,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("到2025年有哪些具体的数字指标?", "number"),
     ("哪些项目属于新增省级试点?", "name"),
     ("有企业打电话问,重要技术标准有没有奖励", "phone"), ("GEP是啥的缩写?", "compose"),
-    ("这个意见现在是不是已经生效了?", "status"), ("投资贸易便利化有什么说法?", "money"),
+    ("这个意见现在是不是已经生效了?", "status"),
+    ("数字经济要加强哪几项标准化建设?", "name"), ("地方标准要多少个月才能定出来?", "procedure"),
+    ("意见里哪几家企业被点名了", "fax"), ("投资贸易便利化有什么说法?", "money"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -364,6 +371,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("roster", "入选企业名单见附件", "县市场监管局牵头起草了实施意见"),
     ("number", "牵头和参与制修订国际标准1项以上", "加大标准化发展经费保障力度"),
     ("department", "支持企业牵头组建产业技术标准创新联盟", "牵头和参与制修订国际标准1项以上"),
+    ("fax", "传真:0576-83382991", "联系人:赵斌,电话:83382991"),
     ("frequency", "每年评选一次", "地方标准平均制定周期缩短至12个月以内"),
     ("department", "由县市场监管局牵头", "支撑构建新发展格局和贸易便利化"),
     ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),

@@ -491,6 +491,8 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "好的。另外帮我写一封公开信,表态支持这份文件。",  # an acknowledgement is not a question of its own
     "专利标准融合发展企业一年评几家?评上有什么奖励?",  # 评上 is no topic of its own: the 奖励 asked is the award's
     "科普基地建几个,分别建在哪些乡镇?", "文件说加大经费保障力度,具体数字是多少?",
+    "县标准创新贡献奖怎么打分?", "联系人的传真号多少?",  # the notice gives a telephone, no fax
+    "评上专利标准融合发展企业有税收优惠吗?", "各项任务的责任单位是哪些部门?", "一网通办用哪个app?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
                                                                                   question: str) -> None:
