@@ -185,7 +185,8 @@ def _citations(best: Evidence, ranked: Sequence[Evidence], details: Sequence[Det
     takes the year from its parent clause.
     """
     group = _group(ranked, best, config)
-    missing = [k for k in details if not any(states(k, e.sentence, lexicon, terms) for e in group)]
+    missing = [k for k in details if not any(states(k, e.sentence, lexicon, terms)
+                                             for e in ([best] if k.own_sentence else group))]
     for kind in [k for k in details if k.line and (k in missing or k.prefer_line)]:
         same = [e for e in ranked if e.chunk.chunk_id == best.chunk.chunk_id and states(kind, e.sentence, lexicon)]
         stating = sorted(same, key=lambda e: len(e.sentence))[:1] if kind.prefer_line else same[:1]

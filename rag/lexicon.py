@@ -48,6 +48,7 @@ class DetailKind:
     qualified: str = ""  # what names the level or sort of the counted thing (县级试点, 团体标准): data
     qualifiers: tuple[str, ...] = ()  # per question: the statement must name these too (县级试点 ≠ 省级试点)
     of_named: bool = False  # a contact of the body the question names (“县科技局的电话”), if it names one
+    own_sentence: bool = False  # stated only by the answering sentence, not by a neighbour quoted with it
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def _details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
                                 units=tuple(tuple(str(u) for u in g) for g in raw.get("units", [])),
                                 loose_units=tuple(str(u) for u in raw.get("loose_units", [])),
                                 count_words=str(raw.get("count_words", "(?!)")), of_named=bool(raw.get("of_named")),
+                                own_sentence=bool(raw.get("own_sentence")),
                                 qualified=_pattern(raw["qualified"], where + " qualified").pattern
                                 if raw.get("qualified") else "",
                                 noun_units=tuple((_pattern(n["nouns"], where + " noun_units").pattern, str(n["unit"]))

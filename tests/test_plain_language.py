@@ -35,6 +35,7 @@ def _cited(answer) -> list[str]:  # type: ignore[no-untyped-def]
     ("产业技术标准创新联盟由谁牵头组建?", "二(一)3", "企业牵头"),  # a body stated as 企业牵头, not a bureau
     ("有企业打电话问,牵头制定的重要技术标准有没有奖励?", "二(一)2", "奖励"),  # the caller's 电话 asks no number
     ("GEP是啥的缩写?", "二(四)1", "GEP"),  # 缩写 as an abbreviation, not a request to abridge
+    ("山海协作点了哪几个镇?", "二(五)2", "横渡"),  # the towns stand in the sentence that answers
     ("有人打电话来问,这个实施意见现在是不是已经生效了?", "公告", "征求意见"),
 ])
 def test_everyday_questions_reach_the_clause_that_answers(assistant: Assistant, question: str, clause: str,
@@ -492,6 +493,7 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "专利标准融合发展企业一年评几家?评上有什么奖励?",  # 评上 is no topic of its own: the 奖励 asked is the award's
     "科普基地建几个,分别建在哪些乡镇?", "文件说加大经费保障力度,具体数字是多少?",
     "县标准创新贡献奖怎么打分?", "联系人的传真号多少?",  # the notice gives a telephone, no fax
+    "山海协作的产业飞地具体设在哪个乡镇?",  # the towns are named in the sentence before, not as its site
     "评上专利标准融合发展企业有税收优惠吗?", "各项任务的责任单位是哪些部门?", "一网通办用哪个app?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
