@@ -160,12 +160,13 @@ class Lexicon:
         for kind in self.details:
             if not kind.asks.search(lowered):
                 continue
-            if kind.corpus:
+            if kind.corpus:  # each figure named must be stated: 2035 is not stated by 2025 (“2025年…,那2035年…”)
                 named = dict.fromkeys(re.sub(r"\s+", "", m.group(0)) for m in kind.asks.finditer(lowered))
                 # 5万 is not stated by 15万; ISO 9001 is by “ISO9001”
-                figures = "|".join(r"\s*".join(re.escape(ch) for ch in n) for n in named)
-                kind = replace(kind, states=re.compile(rf"(?<![\d.])(?:{figures})(?![\d.])", re.IGNORECASE))
-            elif kind.units:
+                out.extend(replace(kind, states=re.compile(r"(?<![\d.])" + r"\s*".join(re.escape(ch) for ch in n)
+                                                           + r"(?![\d.])", re.IGNORECASE)) for n in named)
+                continue
+            if kind.units:
                 kind = _counted_in(kind, " ".join(m.group(0) for m in kind.asks.finditer(lowered)))
             if kind.qualified:
                 kind = replace(kind, qualifiers=tuple(dict.fromkeys(re.findall(kind.qualified, lowered))))

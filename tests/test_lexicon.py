@@ -216,6 +216,10 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("是哪两家公司?", "company"), ("牵头的是哪些部门?", "department"), ("他在几楼办公?", "address"),
     ("具体是哪两项标准?", "name"), ("有没有税收优惠?", "support"), ("传真号是多少?", "fax"),
     ("What is the fax number?", "fax"),
+    ("How much loan can we get?", "money"), ("现在地方标准的制定周期是多长?", "status"),
+    ("What is the current cycle?", "status"), ("每一级的条件是什么?", "procedure"), ("每级的要求有哪些", "procedure"),
+    ("由哪家龙头企业牵头?", "company"), ("具体产品清单有哪些?", "roster"), ("这块有哪些量化指标?", "number"),
+    ("What is the number of the standard Sanmen will lead?", "code"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
@@ -315,12 +319,14 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("想提几点看法,找谁?", "hours"), ("试点示范放在哪些行业?", "place"), ("环保大脑放在哪条里说的?", "place"),
     ("生态产品价值要怎么核算?", "method"), ("鼓励哪些企业参与团体标准研制?", "company"),
     ("地方标准制定周期要缩短到多久?", "frequency"), ("数字经济要加强哪些标准化建设?", "number"),
-    ("到2025年有哪些具体的数字指标?", "number"),
+    ("数字经济指标体系怎么建?", "number"),
     ("哪些项目属于新增省级试点?", "name"),
     ("有企业打电话问,重要技术标准有没有奖励", "phone"), ("GEP是啥的缩写?", "compose"),
     ("这个意见现在是不是已经生效了?", "status"),
     ("数字经济要加强哪几项标准化建设?", "name"), ("地方标准要多少个月才能定出来?", "procedure"),
-    ("意见里哪几家企业被点名了", "fax"), ("投资贸易便利化有什么说法?", "money"),
+    ("意见里哪几家企业被点名了", "fax"),
+    ("What is the role of standardization in trade?", "code"), ("负面清单制度是什么?", "roster"),
+    ("投资贸易便利化有什么说法?", "money"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -401,6 +407,14 @@ def test_a_figure_is_stated_only_by_itself_in_the_corpus(lex: Lexicon) -> None:
     code = next(k for k in lex.asked_details("ISO 9001要求什么?") if k.name == "named_code")
     assert states(code, "通过ISO 9001认证", lex) and not states(code, "ISO 14001", lex)
     assert "哪天" in lex.frame_words("截止到哪天")  # the question's own cut, not only the asked span's
+
+
+def test_each_figure_a_question_names_must_be_stated(lex: Lexicon) -> None:
+    from rag.evidence import states
+
+    figures = [k for k in lex.asked_details("2025年的目标我知道了,那2035年的目标是什么?") if k.corpus]
+    assert len(figures) == 2  # one per year: the text stating 2025 does not state 2035
+    assert [states(k, "到2025年,标准化体系基本形成", lex) for k in figures] == [True, False]
 
 
 def test_a_count_is_stated_only_in_the_unit_it_is_asked_in(lex: Lexicon) -> None:
