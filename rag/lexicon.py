@@ -156,7 +156,7 @@ class Lexicon:
 
     def asked_details(self, question: str) -> tuple[DetailKind, ...]:
         """The kinds `question` asks for; a corpus kind states exactly the figures the question names."""
-        lowered, out = question.lower(), []
+        lowered, out = question.lower(), list[DetailKind]()
         for kind in self.details:
             if not kind.asks.search(lowered):
                 continue
