@@ -46,7 +46,10 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     content = _generic_topic(terms, content, retrieval.query, view, lexicon) or content
     # an unknown compound whose search-mode part the corpus uses (打电话 → 电话) is asked through that part
     content = {t for t in content if view.known(t) or not _has_known_part(t, terms, view)} or content
-    unknown = [t for t in content if not view.known(t)]
+    # a phrase the glossary knows (“qiye biaozhun zongshi”, “chief standard officers”) is not out of vocabulary
+    glossed = set(terms_of(" ".join(m.group(0) for m in lexicon.glossary_pattern.finditer(retrieval.query)), lexicon)) \
+        if english and lexicon.glossary_pattern else set()
+    unknown = [t for t in content if not view.known(t) and t not in glossed]
     # an English question shares no words with the Chinese text: its coverage is that of its domain terms
     # (glossary_en.toml), its unknown words stay its own
     glossary = terms_of(retrieval.lexical, lexicon)

@@ -218,7 +218,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("What is the fax number?", "fax"),
     ("How much loan can we get?", "money"), ("现在地方标准的制定周期是多长?", "status"),
     ("What is the current cycle?", "status"), ("每一级的条件是什么?", "procedure"), ("每级的要求有哪些", "procedure"),
-    ("由哪家龙头企业牵头?", "company"), ("具体产品清单有哪些?", "roster"), ("这块有哪些量化指标?", "number"),
+    ("由哪家龙头企业牵头?", "company"), ("具体产品清单有哪些?", "roster"),
+    ("一件事集成包括哪些事项?", "items"), ("这块有哪些量化指标?", "number"),
     ("What is the number of the standard Sanmen will lead?", "code"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
@@ -326,7 +327,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("数字经济要加强哪几项标准化建设?", "name"), ("地方标准要多少个月才能定出来?", "procedure"),
     ("意见里哪几家企业被点名了", "fax"),
     ("What is the role of standardization in trade?", "code"), ("负面清单制度是什么?", "roster"),
-    ("投资贸易便利化有什么说法?", "money"),
+    ("投资贸易便利化有什么说法?", "money"), ("政务服务要提升哪些事项的标准化水平?", "items"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -683,6 +684,8 @@ def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert lex.english_terms("How many national-level pilot projects?") == ["国家级", "试点"]
     assert lex.english_terms("Is there a trade fair?") == []
     assert lex.english_terms("How many chief standards officers should firms have?") == ["企业标准总师"]
+    assert lex.english_terms("chief standard officers (qiye biaozhun zongshi)") == ["企业标准总师"]  # pinyin too
+    assert lex.english_terms("the political charge given to the city") == ["政治嘱托"]
     assert lex.english_terms("We run trucks and a warehouse; any freight rules?") == ["物流"]
     assert lex.english_terms("Is there a truck stop nearby?") == []  # trucking, not every truck
     # “the draft” names the document, as 文件 does; the notice's own words are “draft for (public) comment”

@@ -36,6 +36,9 @@ def _cited(answer) -> list[str]:  # type: ignore[no-untyped-def]
     ("有企业打电话问,牵头制定的重要技术标准有没有奖励?", "二(一)2", "奖励"),  # the caller's 电话 asks no number
     ("GEP是啥的缩写?", "二(四)1", "GEP"),  # 缩写 as an abbreviation, not a request to abridge
     ("山海协作点了哪几个镇?", "二(五)2", "横渡"),  # the towns stand in the sentence that answers
+    ("政务服务要提升哪些事项的标准化水平?", "二(三)2", "一网通办"),  # asks what the clause lists, not a list of 事项
+    # a glossed phrase (pinyin in brackets) is not out of vocabulary for the refusal model
+    ("How many chief standard officers (qiye biaozhun zongshi) will Sanmen train by 2025?", "一(二)-4", "10名"),
     ("有人打电话来问,这个实施意见现在是不是已经生效了?", "公告", "征求意见"),
 ])
 def test_everyday_questions_reach_the_clause_that_answers(assistant: Assistant, question: str, clause: str,
