@@ -219,7 +219,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("How much loan can we get?", "money"), ("现在地方标准的制定周期是多长?", "status"),
     ("What is the current cycle?", "status"), ("每一级的条件是什么?", "procedure"), ("每级的要求有哪些", "procedure"),
     ("由哪家龙头企业牵头?", "company"), ("具体产品清单有哪些?", "roster"),
-    ("一件事集成包括哪些事项?", "items"), ("这块有哪些量化指标?", "number"),
+    ("一件事集成包括哪些事项?", "items"), ("征求意见的结果会公示吗?", "reply"), ("去哪里看答复?", "reply"),
+    ("去哪培训?", "procedure"), ("电机烧了怎么修?", "repair"), ("How do I maintain the pump?", "repair"),
+    ("这块有哪些量化指标?", "number"),
     ("What is the number of the standard Sanmen will lead?", "code"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
 ])
@@ -327,7 +329,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("数字经济要加强哪几项标准化建设?", "name"), ("地方标准要多少个月才能定出来?", "procedure"),
     ("意见里哪几家企业被点名了", "fax"),
     ("What is the role of standardization in trade?", "code"), ("负面清单制度是什么?", "roster"),
-    ("投资贸易便利化有什么说法?", "money"), ("政务服务要提升哪些事项的标准化水平?", "items"),
+    ("投资贸易便利化有什么说法?", "money"), ("标准化服务怎么维护企业利益?", "repair"),
+    ("政务服务要提升哪些事项的标准化水平?", "items"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)

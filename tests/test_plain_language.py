@@ -498,7 +498,8 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "县标准创新贡献奖怎么打分?", "联系人的传真号多少?",  # the notice gives a telephone, no fax
     "山海协作的产业飞地具体设在哪个乡镇?",  # the towns are named in the sentence before, not as its site
     "2025年的目标我知道了,那2035年的标准化目标是什么?",  # the year the question asks for, not the one it knows
-    "城镇未来社区标准化建设有哪些量化指标?", "县标准化试点梯度培育体系每一级的条件是什么?",
+    "城镇未来社区标准化建设有哪些量化指标?", "数控机床的导轨平时怎么保养?",
+    "县标准化试点梯度培育体系每一级的条件是什么?",
     "评上专利标准融合发展企业有税收优惠吗?", "各项任务的责任单位是哪些部门?", "一网通办用哪个app?",
 ])
 def test_a_detail_the_clause_does_not_state_is_refused_with_the_clause_not_quoted(assistant: Assistant,
