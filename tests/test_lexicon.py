@@ -382,6 +382,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("number", "牵头和参与制修订国际标准1项以上", "加大标准化发展经费保障力度"),
     ("department", "支持企业牵头组建产业技术标准创新联盟", "牵头和参与制修订国际标准1项以上"),
     ("fax", "传真:0576-83382991", "联系人:赵斌,电话:83382991"),
+    ("url", "全文见www.sanmen.gov.cn", "邮箱:790803435@qq.com"), ("url", "详见sanmen.gov.cn", "邮箱:790803435@qq.com"),
     ("frequency", "每年评选一次", "地方标准平均制定周期缩短至12个月以内"),
     ("department", "由县市场监管局牵头", "支撑构建新发展格局和贸易便利化"),
     ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),
