@@ -107,9 +107,7 @@ class LookupStage(Composer):
         if not ref:
             return None
         section = ref in view.sections.values()
-        inside = [c for c in view.chunks if c.doc_id == self.a.primary and c.clause_id.startswith(f"{ref}(")] \
-            if section else view.lookup(ref, self.a.primary, self.a.superseded)
-        inside = [c for c in inside if c.clause_id != ref and c.part == 1]
+        inside = [c for c in view.lookup(ref, self.a.primary, self.a.superseded) if c.clause_id != ref and c.part == 1]
         # 一 holds 一(一) and 一(二), not 一(二)'s bullets; 二's items sit under (一)…(七), headings, not clauses
         children = [c for c in inside if c.clause_id.endswith(")")] if section else inside
         children = children if len(children) >= 2 else inside
@@ -128,8 +126,7 @@ class LookupStage(Composer):
         """“保障措施第四条” where there are three: say so and list what the section has."""
         primary = self.a.primary
         head = ref.split("(")[0] if "(" in ref else ref
-        siblings = [c for c in view.chunks if c.doc_id == primary and c.clause_id.startswith(f"{head}(")
-                    and c.part == 1][:12]
+        siblings = [c for c in view.lookup(head, primary, self.a.superseded) if c.part == 1][:12]
         where = next((p for c in siblings for p in c.heading_path[:1]), head)
         join = self.a.lexicon.text(query.lang, "list_join").join
         names = join(f"{c.label}【{c.clause_id}】" for c in siblings)

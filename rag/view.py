@@ -282,8 +282,8 @@ def _title_of(label: str) -> str:
 
 
 def _inside(clause_id: str, prefix: str) -> bool:
-    """二(七)2 is inside 二(七); 二(七)12 is not inside 二(七)1."""
+    """二(七)2 is inside 二(七); 二(七)12 is not inside 二(七)1; 三(一) is inside the section 三."""
     if not clause_id.startswith(prefix) or clause_id == prefix:
         return False
     nxt = clause_id[len(prefix)]
-    return nxt == "-" or (prefix.endswith(")") and nxt.isdigit())
+    return nxt == "-" or (prefix.endswith(")") and nxt.isdigit()) or (nxt == "(" and "(" not in prefix)
