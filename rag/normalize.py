@@ -112,7 +112,16 @@ def _numbers(text: str, g: dict[str, re.Pattern[str]]) -> tuple[int | None, int 
 
 def named_section(question: str, refs: References, sections: Mapping[str, str]) -> str | None:
     """The top-level section a question names as a whole (“第三部分”, “保障措施” → 三), or None."""
-    return _section(normalize(question), _grammar(refs), sections)
+    g = _grammar(refs)
+    return _section(_part_of_section(normalize(question), g, sections), g, sections)
+
+
+def _part_of_section(text: str, g: Mapping[str, re.Pattern[str]], sections: Mapping[str, str]) -> str:
+    """“主要举措第七部分”: a part named after a section's title is an item of that section (第七个)."""
+    ends = [text.find(name) + len(name) for name in sections if name and name in text]
+    if ends and (m := g["part"].search(text, min(ends))) and m[1]:
+        return f"{text[:m.start()]}第{m[1]}个{text[m.end():]}"
+    return text
 
 
 def _section(text: str, g: Mapping[str, re.Pattern[str]], sections: Mapping[str, str]) -> str | None:
@@ -132,8 +141,8 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
     “发展目标第四个破折号”; through `titles` (a clause's own title → id) “优化标准供给结构”. A bare
     “二(七)” names the whole item; the caller expands it to the clauses it contains.
     """
-    text = normalize(question)
     g = _grammar(refs)
+    text = _part_of_section(normalize(question), g, sections)
     if m := g["compact"].search(text):
         if m[3]:
             return f"{m[1]}({m[2]}){m[3]}"

@@ -76,8 +76,22 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
                 and any(len(w) >= lexicon.topic_min_chars and not lexicon.qualifier.fullmatch(w)
                         for w in topic_of(text, lexicon, view).split()):
             previous = asking_frame(previous, lexicon, view)  # “那专利企业呢?”: the topic is swapped, not added
+        elif swapped := _swap_level(previous, text, lexicon):
+            return swapped
         return f"{previous} {text}"
     return text
+
+
+def _swap_level(previous: str, text: str, lexicon: Lexicon) -> str | None:
+    """“国家标准要牵头制修订几项?” + “那国际的呢?” → “国际标准要牵头制修订几项?”: a follow-up that names only a
+    level asks the previous question of that level (a level of two or more characters; 县里/省里 name a
+    government, not a level, and are left to the plain concatenation)."""
+    if lexicon.swaps_topic.search(text.lower()) is None or not (asked := lexicon.qualifier.search(text)):
+        return None
+    levels = [m for m in lexicon.qualifier.finditer(previous) if len(m.group(0)) >= 2 and not m.group(0).endswith("里")]
+    if not levels or asked.group(0).endswith("里") or levels[0].group(0) == asked.group(0):
+        return None
+    return f"{previous[: levels[0].start()]}{asked.group(0)}{previous[levels[0].end():]}"
 
 
 def asking_frame(text: str, lexicon: Lexicon, view: IndexView) -> str:
@@ -134,7 +148,8 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
             if not parts:
                 told = f"{told} {piece}".strip()
                 continue
-            parts[-1] = f"{parts[-1]} {piece}"  # what the asker tells about themselves asks nothing
+            dropped = True  # what the asker tells after asking (“…?我给企业转一下”) asks nothing: no topic either
+            continue
         elif told:  # …is read with the question after it, unless that names its own topic
             dropped = names_topic(piece, lexicon, view)
             parts.append(piece if dropped else f"{told} {piece}")

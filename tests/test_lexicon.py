@@ -224,6 +224,15 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("这块有哪些量化指标?", "number"),
     ("What is the number of the standard Sanmen will lead?", "code"),
     ("多久评一次?", "frequency"), ("一年评几次?", "frequency"), ("How often is the plan reviewed?", "frequency"),
+    ("收意见那边对接的人叫什么名字?", "person"), ("听说县里奖励100万,文件第几条写的?", "figure"),
+    ("说是每家补50万,啥时候发", "figure"), ("地方标准计划每年立项多少项?", "rate"),
+    ("企业标准总师每个月有多少补贴?", "rate"), ("平均每年要出多少项?", "rate"),
+    ("How many local standards per year?", "rate"), ("企业标准总师有没有津贴?", "support"),
+    ("冲锋衣示范产业链有哪些龙头企业?", "company"), ("合作的是哪几家银行?", "company"),
+    ("已经入选专利标准融合发展企业的有哪几家?", "status"), ("这个政策你个人觉得好不好?", "opinion"),
+    ("您认为三门能做到吗?", "opinion"), ("过了这个日子再交还收吗?", "late"),
+    ("83382991 前面要加什么区号", "areacode"), ("What is the area code?", "areacode"),
+    ("文件说要实施排放标准,具体数值呢", "number"), ("结对的城市定了没有", "status"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -331,6 +340,12 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("What is the role of standardization in trade?", "code"), ("负面清单制度是什么?", "roster"),
     ("投资贸易便利化有什么说法?", "money"), ("标准化服务怎么维护企业利益?", "repair"),
     ("政务服务要提升哪些事项的标准化水平?", "items"),
+    ("扩中 提低 第几条讲的", "count"), ("RCEP 相关内容在第几条", "count"),  # 第几: an ordinal names a clause
+    ("收意见那边对接的人叫什么名字?", "name"), ("联系人叫啥", "name"),  # a person's name is no quoted name
+    ("那段里一共有几个数字指标,分别多少", "breakdown"),  # 数字指标 are figures, not what a number stands for
+    ("三门县有50万人吗?", "figure"), ("电话打过去要加0吗", "areacode"), ("数值计算方法", "number"),
+    ("到2025年要制定多少项地方标准?", "rate"), ("每年都要评估吗?", "rate"),
+    ("哪些企业可以申请?", "company"), ("领跑者企业有哪些条件?", "company"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -338,6 +353,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
 
 @pytest.mark.parametrize(("kind", "stated", "not_stated"), [
     ("money", "奖励100万元", "对符合条件的重要技术标准按规定给予奖励"),
+    ("rate", "每年新增地方标准2项", "到2025年,新增地方标准2项以上"),
+    ("areacode", "电话:0576-83382991", "联系人:赵斌,电话:83382991"),
     ("deadline", "请于2023年11月21日前反馈", "到2025年,标准化体系基本形成"),
     ("date", "到2025年", "完善企业标准总师制度"),
     ("phone", "电话:83382991", "以电话或电子邮件等方式反馈"),
@@ -542,6 +559,7 @@ def test_follow_up_patterns(lex: Lexicon) -> None:
     assert lex.this_clause.search("这一条是谁牵头的?")
     assert not lex.this_clause.search("条款的原文是什么")
     assert lex.dependent.search("那省级的呢?")
+    assert lex.dependent.search("具体建在哪个乡镇?")  # 具体 narrows what the last question asked about
     assert not lex.dependent.search("企业标准总师要培育多少名?")
     assert lex.article_only.search("第三条呢?")
     assert not lex.article_only.search("三条建议")
@@ -606,6 +624,8 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     ("i'd like to know: who should i call", False), ("rcep在哪条", False), ("what is the deadline", False),
     ("才符合这个示范产业链的标准", True), ("so that we qualify for the pilot", True), ("才能申报吗", False),
     ("我是做阀门的小厂,十几个工人", True), ("我们是做水暖阀门的,文件里提到我们行业没", False),
+    ("我给企业转一下", True), ("我打过去好称呼一下", True), ("我家没电脑", True), ("俺们茶园在亭旁", True),
+    ("我们能不能申请", False), ("咱们厂在不在里面", False), ("我们厂算不算", False),
 ])
 def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
@@ -635,6 +655,11 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     # a piece asking only a kind of detail (“截止到哪天?”) asks it of the part before: it stays with it
     parts, further = split_parts("企业标准总师要培育多少名?截止到哪天?", lex, view, 3)
     assert parts == ("企业标准总师要培育多少名?截止到哪天?",) and not further
+    # what the asker tells after asking is dropped: it asks nothing and its words are no topic
+    parts, _ = split_parts("企业标准总师要培育多少名?我给企业转一下", lex, view, 3)
+    assert parts == ("企业标准总师要培育多少名",)
+    parts, _ = split_parts("企业标准总师要培育多少名?我们企业做规划想对一下", lex, view, 3)
+    assert parts == ("企业标准总师要培育多少名",)
 
 
 @pytest.mark.parametrize(("question", "ref"), [("二七三 讲的啥", "二(七)3"), ("2.7.3", "二(七)3"),
@@ -654,6 +679,20 @@ def test_clause_reference_vocabulary(lex: Lexicon) -> None:
     assert refs.lookup_words.search("出现") and refs.lookup_words.search("提到")
     assert not refs.lookup_words.search("出口")
     assert refs.preamble.search("实施意见开头怎么定位标准") and not refs.preamble.search("开头的几项目标")
+    assert refs.preamble.search("开头对标准的定位是怎么说的?")  # a question that starts with 开头
+    assert not refs.preamble.search("开头写本县长承诺") and not refs.preamble.search("回答以“经核实”开头")
+
+
+@pytest.mark.parametrize(("question", "ref"), [("主要举措第七部分 标题叫什么", "二(七)"),
+                                             ("保障措施第二部分讲什么", "三(二)"), ("第二部分第七条", "二(七)")])
+def test_a_part_named_after_a_sections_title_is_an_item_of_that_section(lex: Lexicon, question: str,
+                                                                        ref: str) -> None:
+    from rag.normalize import named_section, parse_clause_ref
+
+    sections = {"总体要求": "一", "主要举措": "二", "保障措施": "三"}
+    assert parse_clause_ref(question, lex.references, sections, {}) == ref
+    assert named_section(question, lex.references, sections) == ref[0]
+    assert named_section("第三部分保障措施讲了什么", lex.references, sections) == "三"  # the part is the section
 
 
 @pytest.mark.parametrize(("question", "expected"), [

@@ -346,9 +346,9 @@ def test_a_follow_up_asking_beyond_the_last_answer_cites_another_clause(assistan
     history = [{"role": "user", "content": "企业标准总师要培育多少名?"},
                {"role": "assistant", "content": "培育企业标准总师10名以上【一(二)-4】。"}]
     assert _cited(assistant.answer("那保障措施里是怎么说的?", history)) == ["三(二)"]
-    assert "一(二)-4" in _cited(assistant.answer("那省级的呢?", [  # an ordinary follow-up keeps its clause
-        {"role": "user", "content": "国家标准要牵头制修订几项?"},
-        {"role": "assistant", "content": "牵头制修订国家标准2项以上【一(二)-4】。"}]))
+    assert "一(二)-4" in _cited(assistant.answer("到哪一年完成?", [  # an ordinary follow-up keeps its clause
+        {"role": "user", "content": "专利标准融合发展企业要评定几家?"},
+        {"role": "assistant", "content": "评定专利标准融合发展企业3家以上【一(二)-4】。"}]))
 
 
 def test_a_follow_up_naming_another_topic_asks_the_last_question_about_that_topic(assistant: Assistant) -> None:
@@ -564,3 +564,49 @@ def test_why_the_strategy_and_whether_a_scheme_is_open_to_the_asker_are_still_an
                                                                                       question: str) -> None:
     answer = assistant.answer(question)  # the preface gives the purpose; 二(六)1 says firms may lead
     assert not answer.refused and answer.citations
+
+
+@pytest.mark.parametrize(("question", "clause", "fact"), [
+    ("扩中 提低 第几条讲的", "二(三)1", "扩中"),  # 第几条 names a clause: no count is asked
+    ("RCEP 相關內容在第幾條", "二(六)1", "RCEP"),
+    ("主要举措第七部分 标题叫什么", "二(七)1", "标准化运行新机制"),  # a part after a section's title is its item
+    ("开头对标准的定位是怎么说的?", "序言", "技术支撑"),  # a question that starts with 开头
+    ("收意见那边对接的人叫什么名字?我打过去好称呼一下", "公告", "赵斌"),  # a person's name, then context
+])
+def test_hotline_lookups_and_contact_names_reach_their_clause(assistant: Assistant, question: str, clause: str,
+                                                             fact: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused, answer.answer
+    assert clause in _cited(answer) and fact in answer.answer
+
+
+def test_what_the_asker_tells_after_asking_adds_no_part_and_no_kind_of_detail(assistant: Assistant) -> None:
+    answer = assistant.answer("意见稿联系人叫啥,邮箱多少,我给企业转一下")
+    assert _cited(answer) == ["公告"] and "赵斌" in answer.answer and "790803435@qq.com" in answer.answer
+    # 准备材料 tells what the asker is doing; it does not ask for application materials
+    answer = assistant.answer("省级的标准化试点示范项目,县里计划新增几个?我们公司在准备材料")
+    assert not answer.refused and "一(二)-2" in _cited(answer)
+
+
+@pytest.mark.parametrize("question", ["听说牵头制定国际标准的企业县里奖励100万,文件第几条写的?",
+                                      "地方标准计划每年立项多少项?", "企业标准总师每月有没有津贴,多少?",
+                                      "冲锋衣示范产业链有哪些龙头企业?我们想去给他们配套",
+                                      "这个政策你个人觉得好不好?三门能不能做到"])
+def test_a_sum_a_yearly_figure_a_firm_or_an_opinion_the_plan_never_gives_is_refused(assistant: Assistant,
+                                                                                   question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and answer.reason == "detail_not_stated" and not answer.citations
+
+
+def test_a_follow_up_naming_only_a_level_asks_the_last_question_at_that_level(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "国家标准要牵头制修订几项?"},
+               {"role": "assistant", "content": "根据一、(二)发展目标:“牵头制修订国家标准2项以上”。"}]
+    answer = assistant.answer("那国际的呢?", history)
+    assert _cited(answer)[:1] == ["一(二)-3"] and "1项以上" in answer.answer
+
+
+def test_a_follow_up_starting_with_specifically_leans_on_the_last_question(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "农业标准化示范区是哪条?"},
+               {"role": "assistant", "content": "二、(五)1.推进城乡融合发展:建设农业标准化示范区。"}]
+    answer = assistant.answer("具体建在哪个乡镇?", history)  # the 山区镇 sentence is not about the 示范区
+    assert answer.refused and not answer.citations
