@@ -233,6 +233,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("您认为三门能做到吗?", "opinion"), ("过了这个日子再交还收吗?", "late"),
     ("83382991 前面要加什么区号", "areacode"), ("What is the area code?", "areacode"),
     ("文件说要实施排放标准,具体数值呢", "number"), ("结对的城市定了没有", "status"),
+    ("那个试点项目具体叫什么名字?", "name"), ("叫啥名字?", "name"), ("服务机构有哪几家?", "company"),
+    ("具体是哪个技术委员会的秘书处?", "name"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -346,6 +348,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("三门县有50万人吗?", "figure"), ("电话打过去要加0吗", "areacode"), ("数值计算方法", "number"),
     ("到2025年要制定多少项地方标准?", "rate"), ("每年都要评估吗?", "rate"),
     ("哪些企业可以申请?", "company"), ("领跑者企业有哪些条件?", "company"),
+    ("要深化创建的那个国家级示范区叫啥", "name"), ("What is the project called?", "name"),  # what the text calls it
+    ("有没有说要把哪个标准化技术委员会的秘书处弄到三门来?", "name"),  # asks whether, not which
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -625,7 +629,7 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     ("才符合这个示范产业链的标准", True), ("so that we qualify for the pilot", True), ("才能申报吗", False),
     ("我是做阀门的小厂,十几个工人", True), ("我们是做水暖阀门的,文件里提到我们行业没", False),
     ("我给企业转一下", True), ("我打过去好称呼一下", True), ("我家没电脑", True), ("俺们茶园在亭旁", True),
-    ("我们能不能申请", False), ("咱们厂在不在里面", False), ("我们厂算不算", False),
+    ("我们能不能申请", False), ("咱们厂在不在里面", False), ("我们厂算不算", False), ("我整了几条建议想发过去", True),
 ])
 def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context

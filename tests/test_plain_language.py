@@ -572,6 +572,9 @@ def test_why_the_strategy_and_whether_a_scheme_is_open_to_the_asker_are_still_an
     ("主要举措第七部分 标题叫什么", "二(七)1", "标准化运行新机制"),  # a part after a section's title is its item
     ("开头对标准的定位是怎么说的?", "序言", "技术支撑"),  # a question that starts with 开头
     ("收意见那边对接的人叫什么名字?我打过去好称呼一下", "公告", "赵斌"),  # a person's name, then context
+    ("内销外销一条生产线一个标准一个质量 那个叫啥", "二(六)2", "同线同标同质"),  # what the text calls it
+    ("意見回饋的截止日期是哪一天?", "公告", "11月21日"),  # 回馈 (Taiwan usage) through the layer's phrasings
+    ("邮箱是多少啊?我整了几条建议想发过去", "公告", "790803435@qq.com"),  # 了几条: a few, not a count asked
 ])
 def test_hotline_lookups_and_contact_names_reach_their_clause(assistant: Assistant, question: str, clause: str,
                                                              fact: str) -> None:
