@@ -234,7 +234,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("83382991 前面要加什么区号", "areacode"), ("What is the area code?", "areacode"),
     ("文件说要实施排放标准,具体数值呢", "number"), ("结对的城市定了没有", "status"),
     ("那个试点项目具体叫什么名字?", "name"), ("叫啥名字?", "name"), ("服务机构有哪几家?", "company"),
-    ("具体是哪个技术委员会的秘书处?", "name"),
+    ("具体是哪个技术委员会的秘书处?", "name"), ("Which platform do we use to register?", "url"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -350,6 +350,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("哪些企业可以申请?", "company"), ("领跑者企业有哪些条件?", "company"),
     ("要深化创建的那个国家级示范区叫啥", "name"), ("What is the project called?", "name"),  # what the text calls it
     ("有没有说要把哪个标准化技术委员会的秘书处弄到三门来?", "name"),  # asks whether, not which
+    ("两个基地是为啥服务的?", "reason"),  # whom they serve, not why
+    ("Which platform is Sanmen meant to join?", "url"),  # a cooperation platform, not a website
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -684,6 +686,7 @@ def test_clause_reference_vocabulary(lex: Lexicon) -> None:
     assert not refs.lookup_words.search("出口")
     assert refs.preamble.search("实施意见开头怎么定位标准") and not refs.preamble.search("开头的几项目标")
     assert refs.preamble.search("开头对标准的定位是怎么说的?")  # a question that starts with 开头
+    assert refs.preamble.search("文件一开头说标准是个啥")
     assert not refs.preamble.search("开头写本县长承诺") and not refs.preamble.search("回答以“经核实”开头")
 
 

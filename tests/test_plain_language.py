@@ -575,6 +575,9 @@ def test_why_the_strategy_and_whether_a_scheme_is_open_to_the_asker_are_still_an
     ("内销外销一条生产线一个标准一个质量 那个叫啥", "二(六)2", "同线同标同质"),  # what the text calls it
     ("意見回饋的截止日期是哪一天?", "公告", "11月21日"),  # 回馈 (Taiwan usage) through the layer's phrasings
     ("邮箱是多少啊?我整了几条建议想发过去", "公告", "790803435@qq.com"),  # 了几条: a few, not a count asked
+    ("学校 有关吗", "二(三)3", "学有所教"),  # everyday words of the layer's phrasings: 学校, 医院, 泵阀
+    ("医院药店", "二(三)3", "病有所医"), ("泵阀电机", "二(一)1", "泵与电机"),
+    ("文件一开头说标准是个啥 俺没看明白", "序言", "技术支撑"),
 ])
 def test_hotline_lookups_and_contact_names_reach_their_clause(assistant: Assistant, question: str, clause: str,
                                                              fact: str) -> None:
