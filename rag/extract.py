@@ -70,7 +70,7 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     checked = [k for k in details if not k.corpus and not k.near]  # a name “next to” a term: the whole clause is quoted
     sentences = [s for c in chunks for s in view.sentences(c)] if checked else []
     unstated = [k for k in checked if not any(states(k, s, lexicon) for s in sentences)]
-    missing = [*_absent(details, view, lexicon), *unstated]
+    missing = [*absent(details, view, lexicon), *unstated]
     if missing:
         return PartResult(retrieval.query, (), "detail_not_stated", missing[0])
     asked = _asks_within(retrieval, view, lexicon)
@@ -86,7 +86,7 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     return PartResult(retrieval.query, (quote,), "lookup")
 
 
-def _absent(details: Sequence[DetailKind], view: IndexView, lexicon: Lexicon) -> list[DetailKind]:
+def absent(details: Sequence[DetailKind], view: IndexView, lexicon: Lexicon) -> list[DetailKind]:
     """A year or sum the question names (“2030年的目标”) must be in the corpus at all, whether the clause is
     named or retrieved; it does not choose the sentence."""
     return [k for k in details if k.corpus and not states(k, view.corpus_text, lexicon)]
@@ -128,7 +128,7 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         return PartResult(part, (), "no_hits")
     if retrieval.ref and retrieval.hits[0].via == "lookup":
         return answer_lookup(retrieval, view, lexicon, config, scorer, details)
-    absent = _absent(details, view, lexicon)
+    unknown = absent(details, view, lexicon)
     details = [k for k in details if not k.corpus]
     evidence = sentence_evidence(retrieval, view, lexicon, config.sentence, clauses=config.limits.clauses_considered,
                                  scorer=scorer, details=details, focus=focus)
@@ -137,7 +137,7 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         return PartResult(part, (), "no_hits")
     terms = terms_of(retrieval.lexical or retrieval.query, lexicon)
     best, citations, missing = select(ranked, details, terms, view, lexicon, config, part)
-    missing = [*absent, *missing]
+    missing = [*unknown, *missing]
     if any(k.of_named for k in details) and names_other_body(part, view.clause_text(best.chunk.clause_key), lexicon):
         missing += [k for k in details if k.of_named and k not in missing]
     decision = decide(retrieval, best, view, lexicon, (config.refusal, config.refusal_plain), english,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from index.models import Document
 from rag import compose
+from rag.extract import absent
 from rag.faq import FaqMatch, match_faq
 from rag.models import Answer, Citation, Related
 from rag.query import Query, names_topic
@@ -46,8 +47,8 @@ class CatalogStage:
                             compose.missing_text(cited.documents, title, lexicon, query.lang), related)
         lowered = question.lower()
         # the table answers a question about targets in general; one about a topic's target (“企业标准总师这个事,
-        # 数量目标…”) is answered by the topic's clause
-        if (asked := lexicon.targets_question.search(lowered)) and \
+        # 数量目标…”) is answered by the topic's clause, and one naming a year the corpus lacks (2030) is refused
+        if (asked := lexicon.targets_question.search(lowered)) and not absent(query.details, view, lexicon) and \
                 not names_topic(f"{lowered[: asked.start()]} {lowered[asked.end() :]}", lexicon, view):
             text, citations = answer_targets(extract_targets(view.chunks, lexicon.target), lexicon.texts[query.lang])
             if citations:

@@ -235,6 +235,13 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("文件说要实施排放标准,具体数值呢", "number"), ("结对的城市定了没有", "status"),
     ("那个试点项目具体叫什么名字?", "name"), ("叫啥名字?", "name"), ("服务机构有哪几家?", "company"),
     ("具体是哪个技术委员会的秘书处?", "name"), ("Which platform do we use to register?", "url"),
+    ("每亩补贴五百块咋领", "figure"), ("What's the corporate income tax rate?", "percent"),
+    ("What interest-rate discount do companies get?", "money"),
+    ("Is the reward for an international standard higher than for a national one, and by how much?", "money"),
+    ("Is there a cash subsidy, and how much is it?", "money"),
+    ("Where is the market supervision bureau's office?", "address"), ("Which hospital is named?", "name"),
+    ("去年绩效考核在全市排第几", "rank"), ("国外城市是哪个", "place"), ("在哪报名?", "procedure"),
+    ("意见采纳了哪些?", "reply"), ("一共收到几份回馈?", "reply"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -352,6 +359,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("有没有说要把哪个标准化技术委员会的秘书处弄到三门来?", "name"),  # asks whether, not which
     ("两个基地是为啥服务的?", "reason"),  # whom they serve, not why
     ("Which platform is Sanmen meant to join?", "url"),  # a cooperation platform, not a website
+    ("推进一元化管理", "figure"), ("What ranking does the county hope to reach?", "rank"),  # 走在全国前列
+    ("企业标准总师在哪一条?", "procedure"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)

@@ -595,6 +595,7 @@ def test_what_the_asker_tells_after_asking_adds_no_part_and_no_kind_of_detail(as
 
 
 @pytest.mark.parametrize("question", ["听说牵头制定国际标准的企业县里奖励100万,文件第几条写的?",
+                                      "这个实施意见对2030年定了哪些量化目标?",  # not the table of 2025 targets
                                       "地方标准计划每年立项多少项?", "企业标准总师每月有没有津贴,多少?",
                                       "冲锋衣示范产业链有哪些龙头企业?我们想去给他们配套",
                                       "这个政策你个人觉得好不好?三门能不能做到"])
