@@ -640,7 +640,8 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     ("才符合这个示范产业链的标准", True), ("so that we qualify for the pilot", True), ("才能申报吗", False),
     ("我是做阀门的小厂,十几个工人", True), ("我们是做水暖阀门的,文件里提到我们行业没", False),
     ("我给企业转一下", True), ("我打过去好称呼一下", True), ("我家没电脑", True), ("俺们茶园在亭旁", True),
-    ("我们能不能申请", False), ("咱们厂在不在里面", False), ("我们厂算不算", False), ("我整了几条建议想发过去", True), ("想当面送意见", True), ("想知道截止日期", False),
+    ("我们能不能申请", False), ("咱们厂在不在里面", False), ("我们厂算不算", False),
+    ("我整了几条建议想发过去", True), ("想当面送意见", True), ("想知道截止日期", False),
 ])
 def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
