@@ -146,7 +146,11 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
     if m := g["compact"].search(text):
         if m[3]:
             return f"{m[1]}({m[2]}){m[3]}"
-        return f"{m[1]}({m[2]})-{m[4]}" if m[4] else f"{m[1]}({m[2]})"
+        if m[4]:
+            return f"{m[1]}({m[2]})-{m[4]}"
+        rest = text[m.end():]  # “二、(四)第1条”: an ordinal right after the item is its article
+        article = _numbers(rest, g)[0] if rest.startswith("第") else None
+        return f"{m[1]}({m[2]})" + (str(article) if article is not None else "")
     if (m := g["shorthand"].match(text)) and (not re.sub(r"[\W_]+", "", m[4]) or m[4][:1].isspace()
                                               or refs.lookup_words.search(m[4])):
         return f"{int_to_cn(cn_to_int(m[1]))}({int_to_cn(cn_to_int(m[2]))}){cn_to_int(m[3])}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rag.config import AnswererConfig
 from rag.lexicon import DetailKind, Lexicon
-from rag.normalize import clip, is_english, is_traditional, normalize, parse_clause_ref
+from rag.normalize import CN_NUM, clip, cn_to_int, int_to_cn, is_english, is_traditional, normalize, parse_clause_ref
 from rag.view import IndexView
 
 Turn = Mapping[str, str]
@@ -67,19 +67,45 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     if lexicon.this_clause.search(text) and (clause := last_cited_clause(history)):
         return f"{clause} {text}"
     prev_ref = parse_clause_ref(previous, lexicon.references, view.sections, view.items)
-    if lexicon.article_only.search(text) and prev_ref and (section := re.match(r"^[^(]+", prev_ref)):
-        return f"第{section[0]}部分{text}"
+    if (article := lexicon.article_only.search(text)) and prev_ref:
+        return f"{_next_article(prev_ref, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
     lowered = text.lower()
     if lexicon.dependent.search(lowered) or len(content) <= lexicon.short_chars:
-        if lexicon.swaps_topic.search(lowered) and not lexicon.refers_back.search(lowered) \
-                and any(len(w) >= lexicon.topic_min_chars and not lexicon.qualifier.fullmatch(w)
-                        for w in topic_of(text, lexicon, view).split()):
+        named = [w for w in topic_of(text, lexicon, view).split()
+                 if len(w) >= lexicon.topic_min_chars and not lexicon.qualifier.fullmatch(w)]
+        if lexicon.swaps_topic.search(lowered) and not lexicon.refers_back.search(lowered) and named:
+            if not is_english(text) and (swapped := _swap_head(previous, named, lexicon)):
+                return swapped
             previous = asking_frame(previous, lexicon, view)  # “那专利企业呢?”: the topic is swapped, not added
         elif swapped := _swap_level(previous, text, lexicon):
             return swapped
         return f"{previous} {text}"
     return text
+
+
+def _next_article(previous: str, article: str, sibling: bool) -> str:
+    """“第2条” after a question about 二(四)1 is 二(四)2, after “保障措施第一条” (三(一)) it is 三(二): the number
+    replaces the last level the previous question counted; after an item named as a whole (“二(七)讲什么”) it
+    is that item's article 二(七)2; after a whole section (二) it is 第二部分第2条."""
+    number = cn_to_int(re.sub(rf"[^{CN_NUM}\d]", "", article))
+    if previous.endswith(")") and not sibling:
+        return f"{previous}{number}"
+    if m := re.fullmatch(r"(.+\()[^)]+\)", previous):
+        return f"{m[1]}{int_to_cn(number)})"
+    if m := re.fullmatch(r"(.+?[)-])\d+", previous):
+        return f"{m[1]}{number}"
+    return f"第{previous.split('(')[0]}部分"
+
+
+def _swap_head(previous: str, named: Sequence[str], lexicon: Lexicon) -> str | None:
+    """“三门要牵头制修订几项国家标准?” + “那国际标准这块呢?” → “…几项国际标准?”: a new topic with the head noun of
+    a word of the previous question (…标准, …企业; three characters or more) takes that word's place."""
+    for new in (w for w in named if len(w) >= 3):
+        old = next((w for w in lexicon.words(previous) if len(w) >= 3 and w != new and w[-2:] == new[-2:]), None)
+        if old:
+            return previous.replace(old, new, 1)
+    return None
 
 
 def _swap_level(previous: str, text: str, lexicon: Lexicon) -> str | None:

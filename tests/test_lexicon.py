@@ -241,7 +241,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("Is there a cash subsidy, and how much is it?", "money"),
     ("Where is the market supervision bureau's office?", "address"), ("Which hospital is named?", "name"),
     ("去年绩效考核在全市排第几", "rank"), ("国外城市是哪个", "place"), ("在哪报名?", "procedure"),
-    ("意见采纳了哪些?", "reply"), ("一共收到几份回馈?", "reply"),
+    ("意见采纳了哪些?", "reply"), ("一共收到几份回馈?", "reply"), ("“五治融合”指哪五治?", "breakdown"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -359,6 +359,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("有没有说要把哪个标准化技术委员会的秘书处弄到三门来?", "name"),  # asks whether, not which
     ("两个基地是为啥服务的?", "reason"),  # whom they serve, not why
     ("Which platform is Sanmen meant to join?", "url"),  # a cooperation platform, not a website
+    ("山区镇是指哪几个镇?", "breakdown"),  # a list the text gives, not what a label stands for
     ("推进一元化管理", "figure"), ("What ranking does the county hope to reach?", "rank"),  # 走在全国前列
     ("企业标准总师在哪一条?", "procedure"),
 ])
@@ -710,6 +711,8 @@ def test_a_part_named_after_a_sections_title_is_an_item_of_that_section(lex: Lex
     assert parse_clause_ref(question, lex.references, sections, {}) == ref
     assert named_section(question, lex.references, sections) == ref[0]
     assert named_section("第三部分保障措施讲了什么", lex.references, sections) == "三"  # the part is the section
+    assert parse_clause_ref("二、(四)第1条是什么?", lex.references, sections, {}) == "二(四)1"  # the item's article
+    assert parse_clause_ref("二(四) 第1条", lex.references, sections, {}) == "二(四)"  # a follow-up's own ordinal
 
 
 @pytest.mark.parametrize(("question", "expected"), [

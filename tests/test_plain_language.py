@@ -619,3 +619,21 @@ def test_a_follow_up_starting_with_specifically_leans_on_the_last_question(assis
                {"role": "assistant", "content": "二、(五)1.推进城乡融合发展:建设农业标准化示范区。"}]
     answer = assistant.answer("具体建在哪个乡镇?", history)  # the 山区镇 sentence is not about the 示范区
     assert answer.refused and not answer.citations
+
+
+@pytest.mark.parametrize(("previous", "question", "clause"), [
+    ("二、(四)第1条是什么?", "那第2条讲啥?", "二(四)2"),  # the article after the one asked
+    ("二(七)讲什么", "第三条具体说啥 合同那块", "二(七)3"),  # an article of the item asked as a whole
+    ("保障措施第一条讲什么?", "第三条呢?", "三(三)"),  # the item after the one counted
+])
+def test_a_bare_ordinal_follow_up_counts_on_from_the_last_clause_asked(assistant: Assistant, previous: str,
+                                                                      question: str, clause: str) -> None:
+    assert _cited(assistant.answer(question, [{"role": "user", "content": previous}])) == [clause]
+
+
+def test_a_follow_up_naming_another_kind_of_the_same_thing_asks_the_last_question_of_it(
+        assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "三门要牵头制修订几项国家标准?"},
+               {"role": "assistant", "content": "牵头制修订国家标准2项以上【一(二)-4】。"}]
+    answer = assistant.answer("那国际标准这块呢?", history)  # 国际标准 takes the place of 国家标准
+    assert _cited(answer)[:1] == ["一(二)-3"] and "1项以上" in answer.answer
