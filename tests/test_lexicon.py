@@ -241,7 +241,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("Is there a cash subsidy, and how much is it?", "money"),
     ("Where is the market supervision bureau's office?", "address"), ("Which hospital is named?", "name"),
     ("去年绩效考核在全市排第几", "rank"), ("国外城市是哪个", "place"), ("在哪报名?", "procedure"),
-    ("意见采纳了哪些?", "reply"), ("一共收到几份回馈?", "reply"), ("“五治融合”指哪五治?", "breakdown"),
+    ("意见采纳了哪些?", "reply"), ("一共收到几份回馈?", "reply"), ("团标在县里要不要备案?", "procedure"),
+    ("备案流程和需要的材料有哪些", "procedure"), ("“五治融合”指哪五治?", "breakdown"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)

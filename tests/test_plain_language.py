@@ -580,6 +580,7 @@ def test_why_the_strategy_and_whether_a_scheme_is_open_to_the_asker_are_still_an
     ("文件一开头说标准是个啥 俺没看明白", "序言", "技术支撑"),
     ("这个稿子是根据上面哪两份文件写的?文号是多少?", "序言", "65号"),  # 根据上面哪两份: the basis
     ("提意见是不是只能跑到局里当面交还有别的法子没", "公告", "电子邮件"),  # the layer: not only in person
+    ("团标和企标各自搞的是什么计划或工程?", "二(七)2", "筑基工程"),  # trade abbreviations through the layer
 ])
 def test_hotline_lookups_and_contact_names_reach_their_clause(assistant: Assistant, question: str, clause: str,
                                                              fact: str) -> None:
