@@ -110,14 +110,18 @@ def _swap_head(previous: str, named: Sequence[str], lexicon: Lexicon) -> str | N
 
 def _swap_level(previous: str, text: str, lexicon: Lexicon) -> str | None:
     """“国家标准要牵头制修订几项?” + “那国际的呢?” → “国际标准要牵头制修订几项?”: a follow-up that names only a
-    level asks the previous question of that level (a level of two or more characters; 县里/省里 name a
-    government, not a level, and are left to the plain concatenation)."""
+    level asks the previous question of that level (a level of two or more characters; a seat of government,
+    group `seat` of the qualifier pattern (县里/省里), is left to the plain concatenation)."""
     if lexicon.swaps_topic.search(text.lower()) is None or not (asked := lexicon.qualifier.search(text)):
         return None
-    levels = [m for m in lexicon.qualifier.finditer(previous) if len(m.group(0)) >= 2 and not m.group(0).endswith("里")]
-    if not levels or asked.group(0).endswith("里") or levels[0].group(0) == asked.group(0):
+    levels = [m for m in lexicon.qualifier.finditer(previous) if len(m.group(0)) >= 2 and not _seat(m)]
+    if not levels or _seat(asked) or levels[0].group(0) == asked.group(0):
         return None
     return f"{previous[: levels[0].start()]}{asked.group(0)}{previous[levels[0].end():]}"
+
+
+def _seat(match: re.Match[str]) -> bool:
+    return "seat" in match.re.groupindex and match.group("seat") is not None
 
 
 def asking_frame(text: str, lexicon: Lexicon, view: IndexView) -> str:

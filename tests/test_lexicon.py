@@ -615,6 +615,13 @@ def test_a_level_or_place_word_only_qualifies_the_previous_topic(lex: Lexicon, w
     assert bool(lex.qualifier.fullmatch(word)) is qualifies
 
 
+def test_a_seat_of_government_is_no_level_to_swap(lex: Lexicon) -> None:
+    from rag.query import _seat
+
+    assert _seat(lex.qualifier.fullmatch("市里")) and _seat(lex.qualifier.fullmatch("县里"))  # type: ignore[arg-type]
+    assert not _seat(lex.qualifier.fullmatch("省级")) and not _seat(lex.qualifier.fullmatch("国际"))  # type: ignore[arg-type]
+
+
 def test_multipart_patterns(lex: Lexicon) -> None:
     assert len([p for p in lex.multipart_split.split("周期多久?另外总师培养多少?") if p]) == 2
     assert len([p for p in lex.multipart_split.split("目标几项还有总师培养多少") if p]) == 2
