@@ -7,6 +7,7 @@ POLICYQA_UPDATE_DOCS=1 the per-tab ones are also copied to docs/ for the README.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -193,9 +194,14 @@ def test_thumbs_down_with_comment_reaches_admin_and_becomes_faq(page: Any, urls:
     backlog.locator("[role=gridcell]", has_text=token).first.click()
     page.locator("#pqa-add-faq").click()
     page.wait_for_function(f"document.querySelector('#pqa-faq-q textarea')?.value.includes('{token}')")
-    page.locator("#pqa-faq-a textarea").fill("文件未规定GDP目标。")
+    page.locator("#pqa-faq-msg", has_text="已填入").wait_for()  # the prefill (its empty answer too) has landed
+    answer = page.locator("#pqa-faq-a textarea")
+    answer.fill("文件未规定GDP目标。")
+    sync_api.expect(answer).to_have_value("文件未规定GDP目标。")
     page.locator("#pqa-faq-save").click()
-    page.locator("#pqa-faq-msg", has_text="已保存").wait_for()
+    message = page.locator("#pqa-faq-msg", has_text=re.compile("已保存|⚠"))
+    message.wait_for()
+    assert "已保存" in message.inner_text(), message.inner_text()
     faq = (admin_settings.corpus_dir / "faq.jsonl").read_text(encoding="utf-8")
     assert token in faq and "文件未规定GDP目标。" in faq
     shot(page, "admin-faq")
