@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from index.models import Chunk
-from rag.lexicon import DetailKind, Lexicon
+from rag.detail_kinds import DetailKind
+from rag.lexicon import Lexicon
 from rag.models import Hit
 from rag.retrieve import Retrieval
 from rag.support import claims, evidence, supported

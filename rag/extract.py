@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from index.models import Chunk
 from rag.config import AnswererConfig
 from rag.decide import Decision, decide
+from rag.detail_kinds import DetailKind
 from rag.evidence import Evidence, SentenceScorer, names_other_body, sentence_evidence, states, terms_of
-from rag.lexicon import DetailKind, Lexicon
+from rag.lexicon import Lexicon
 from rag.models import Citation, Hit, Related
 from rag.retrieve import Retrieval
 from rag.view import IndexView

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.config import AnswererConfig
-from rag.lexicon import DetailKind, Lexicon
+from rag.detail_kinds import DetailKind
+from rag.lexicon import Lexicon
 from rag.normalize import CN_NUM, clip, cn_to_int, int_to_cn, is_english, is_traditional, normalize, parse_clause_ref
 from rag.view import IndexView
 
