@@ -124,6 +124,16 @@ def _part_of_section(text: str, g: Mapping[str, re.Pattern[str]], sections: Mapp
     return text
 
 
+def _with_part(text: str, ids: list[str]) -> str:
+    """“(七)第2点”: an item written without its part belongs to the one part that has an item of that number."""
+    m = re.search(rf"(?<![{CN_NUM}\d、.])\(([{CN_NUM}]{{1,3}})\)", text)
+    if not m:
+        return text
+    parts = {i.split("(", 1)[0] for i in ids if "(" in i and i.split("(", 1)[1].startswith(m[1] + ")")}
+    parts.discard("")
+    return f"{text[:m.start()]}{parts.pop()}{text[m.start():]}" if len(parts) == 1 else text
+
+
 def _section(text: str, g: Mapping[str, re.Pattern[str]], sections: Mapping[str, str]) -> str | None:
     if m := g["part"].search(text):
         return int_to_cn(cn_to_int(m[1] or m[2]))
@@ -143,6 +153,7 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
     """
     g = _grammar(refs)
     text = _part_of_section(normalize(question), g, sections)
+    text = _with_part(text, [*(items or {}).values(), *(titles or {}).values()])
     if m := g["compact"].search(text):
         if m[3]:
             return f"{m[1]}({m[2]}){m[3]}"

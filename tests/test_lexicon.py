@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.lexicon import DetailKind, Lexicon, load_lexicon
+from rag.detail_kinds import DetailKind
+from rag.lexicon import Lexicon, load_lexicon
 from rag.normalize import normalize
 from rag.scope import foreign_places
 
@@ -64,7 +65,11 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
 @pytest.mark.parametrize(("question", "kind"), [
     ("重要技术标准奖励具体给多少?", "money"), ("县里每年标准化发展经费预算是多少?", "money"),
     ("How much money is the award?", "money"), ("What is the cash award for the prize?", "money"),
-    ("这个稿子啥时候挂出来的", "published"),
+    ("这个稿子啥时候挂出来的", "published"), ("这个意见正式啥时候印发实施", "effective"),
+    ("县级社会治理中心在哪里?", "place"), ("技能实训基地在哪", "place"), ("市场监管局在哪?", "place"),
+    ("县标准化研究院在哪里?", "place"), ("9大重点领域 每个领域要出几项标准", "rate"), ("每家企业发多少补贴", "rate"),
+    ("能拿到手多少", "money"), ("到手有多少", "money"), ("农家乐星级评定按什么标准", "procedure"),
+    ("免费的标准化方案去哪领", "procedure"),
     ("征求意见的截止日期是哪一天?", "deadline"), ("What is the deadline for comments?", "deadline"),
     ("这个实施意见什么时候正式印发?", "date"), ("by when? when will it start", "date"),
     ("When are these goals due?", "date"), ("So when exactly does it end?", "date"),
@@ -363,6 +368,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("山区镇是指哪几个镇?", "breakdown"),  # a list the text gives, not what a label stands for
     ("推进一元化管理", "figure"), ("What ranking does the county hope to reach?", "rank"),  # 走在全国前列
     ("企业标准总师在哪一条?", "procedure"),
+    ("和合善治同心圆 在哪", "place"), ("GEP核算 标准 在哪", "place"),  # where the document says a term
+    ("每个领域都要加强标准供给吗", "rate"), ("拿到手的证书有什么用", "money"), ("评定按文件哪一条来", "procedure"),
+    ("去哪里看原文", "procedure"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -721,6 +729,18 @@ def test_a_part_named_after_a_sections_title_is_an_item_of_that_section(lex: Lex
     assert named_section("第三部分保障措施讲了什么", lex.references, sections) == "三"  # the part is the section
     assert parse_clause_ref("二、(四)第1条是什么?", lex.references, sections, {}) == "二(四)1"  # the item's article
     assert parse_clause_ref("二(四) 第1条", lex.references, sections, {}) == "二(四)"  # a follow-up's own ordinal
+
+
+@pytest.mark.parametrize(("question", "ref"), [("(七)第2点 二维码那句 原文", "二(七)2"), ("（五）第2点", "二(五)2"),
+                                             ("(七)", "二(七)"), ("(一)第2点", None), ("一(二)第4条", "一(二)4")])
+def test_an_item_written_without_its_part_belongs_to_the_only_part_that_has_it(lex: Lexicon, question: str,
+                                                                               ref: str | None) -> None:
+    from rag.normalize import parse_clause_ref
+
+    # 一 has (一)(二), 二 has (一)…(七), 三 has (一)…(三): (五) and (七) can only be 二's, (一) is anyone's
+    ids = ["一(一)", "一(二)", *(f"二({n})1" for n in "一二三四五六七"), "三(一)", "三(二)", "三(三)"]
+    titles = {f"title {i}": cid for i, cid in enumerate(ids)}
+    assert parse_clause_ref(question, lex.references, {}, {}, titles) == ref
 
 
 @pytest.mark.parametrize(("question", "expected"), [
