@@ -36,7 +36,14 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     """The model's inputs; every value is cheap and already computed by retrieval or extraction."""
     terms = terms_of(retrieval.query, lexicon)
     # catalog names (the county, the bureau, titles) are the context of every question, not its topic
-    content = {t for t in terms if t not in lexicon.generic and not any(t in n for n in view.names)} or terms
+    def topic(t: str) -> bool:
+        return t not in lexicon.generic and not any(t in n for n in view.names)
+
+    content = {t for t in terms if topic(t)} or terms
+    if english and lexicon.glossary_pattern:  # “Sanmen”, “Taizhou”: a place named in English is context too
+        named = [m.group(0) for m in lexicon.glossary_pattern.finditer(retrieval.query)
+                 if lexicon.glossary[m.group(1).lower()] in lexicon.places]
+        content = content - set(terms_of(" ".join(named), lexicon)) or content
     # an asking phrase the corpus does not use (哪一年 → 一年) is how the question asks, not a topic it lacks
     frame = {t for t in lexicon.frame_words(retrieval.query) if not view.known(t)}
     content = content - frame or content
@@ -51,9 +58,10 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
         if english and lexicon.glossary_pattern else set()
     unknown = [t for t in content if not view.known(t) and t not in glossed]
     # an English question shares no words with the Chinese text: its coverage is that of its domain terms
-    # (glossary_en.toml), its unknown words stay its own
+    # (glossary_en.toml) but for the places it names, its unknown words stay its own
     glossary = terms_of(retrieval.lexical, lexicon)
-    covered = ({t for t in glossary if t not in lexicon.generic} or _topical_generic(glossary, view, lexicon)
+    covered = ({t for t in glossary if t not in lexicon.generic and t not in lexicon.places}
+               or _topical_generic(glossary, view, lexicon)
                if english else content)
     weight = sum(view.idf_of(t) for t in content)
     stats = retrieval.stats
