@@ -45,6 +45,12 @@ def test_what_asks_is_the_frame_not_the_whole_question_a_guard_sees(lex: Lexicon
     assert "宇宙" not in lex.frame_words("元宇宙具体指什么?")
 
 
+def test_asking_whether_something_is_written_in_is_not_a_topic(lex: Lexicon) -> None:
+    assert lex.tokenize("养老有没有写进去") == ["养老"]
+    assert lex.tokenize("一句话讲讲总的方向是干嘛") == ["总", "方向"]
+    assert "进口" in lex.tokenize("进口产品有标准吗")  # 进去 is how it asks, 进口 stays a topic
+
+
 def test_reluctance_and_way_words_are_not_topics(lex: Lexicon) -> None:
     tokens = set(lex.tokenize("懒得跑,不想打电话,有没有别的法子反馈?"))
     assert {"反馈", "电话"} <= tokens and not {"懒得", "不想", "别的", "法子"} & tokens
@@ -828,6 +834,7 @@ def test_dates_and_other_numbers_do_not_name_a_cited_document(lex: Lexicon, ques
 
 @pytest.mark.parametrize(("question", "cited"), [("省里那个文件里关于RCEP怎么说", True),
                                                  ("台州市委那个文件讲了啥", True), ("台州那个标准化的文件写了啥", True),
+                                                 ("台州市委那份 文号多少来着", True),
                                                  ("总书记给台州的那个嘱托,文件里怎么写的", False),
                                                  ("省里的冲锋衣产业链,文件里怎么说", False),
                                                  ("Zhejiang's 2022 No. 11 opinion on RCEP", True)])
