@@ -76,6 +76,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("县标准化研究院在哪里?", "place"), ("9大重点领域 每个领域要出几项标准", "rate"), ("每家企业发多少补贴", "rate"),
     ("能拿到手多少", "money"), ("到手有多少", "money"), ("农家乐星级评定按什么标准", "procedure"),
     ("免费的标准化方案去哪领", "procedure"), ("这个标准已经定下来了吗", "status"),
+    ("来电人问 省级试点几个 国家级几个 都报一下", "count"),  # a hotline's space ends the asked clause
     ("征求意见的截止日期是哪一天?", "deadline"), ("What is the deadline for comments?", "deadline"),
     ("这个实施意见什么时候正式印发?", "date"), ("by when? when will it start", "date"),
     ("When are these goals due?", "date"), ("So when exactly does it end?", "date"),
@@ -376,6 +377,7 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("企业标准总师在哪一条?", "procedure"),
     ("和合善治同心圆 在哪", "place"), ("GEP核算 标准 在哪", "place"),  # where the document says a term
     ("这个是已经定下来的正式文件了吗还是草稿", "status"),  # whether it is final: the notice says it is a draft
+    ("我们几个 合伙开了个厂 想问问补贴", "count"),
     ("每个领域都要加强标准供给吗", "rate"), ("拿到手的证书有什么用", "money"), ("评定按文件哪一条来", "procedure"),
     ("去哪里看原文", "procedure"),
 ])
