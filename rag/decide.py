@@ -35,15 +35,13 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
              english: bool, detail_stated: bool = False) -> dict[str, float]:
     """The model's inputs; every value is cheap and already computed by retrieval or extraction."""
     terms = terms_of(retrieval.query, lexicon)
-    # catalog names (the county, the bureau, titles) are the context of every question, not its topic
-    def topic(t: str) -> bool:
-        return t not in lexicon.generic and not any(t in n for n in view.names)
-
-    content = {t for t in terms if topic(t)} or terms
-    if english and lexicon.glossary_pattern:  # “Sanmen”, “Taizhou”: a place named in English is context too
-        named = [m.group(0) for m in lexicon.glossary_pattern.finditer(retrieval.query)
-                 if lexicon.glossary[m.group(1).lower()] in lexicon.places]
-        content = content - set(terms_of(" ".join(named), lexicon)) or content
+    # the domain phrases of an English question (glossary_en.toml), found once
+    phrases = list(lexicon.glossary_pattern.finditer(retrieval.query)) if english and lexicon.glossary_pattern else []
+    # catalog names (the county, the bureau, titles) are the context of every question, not its topic…
+    content = {t for t in terms if t not in lexicon.generic and not any(t in n for n in view.names)} or terms
+    # …and so is a place named in English (“Sanmen”, “Taizhou”)
+    places = [m.group(0) for m in phrases if lexicon.glossary[m.group(1).lower()] in lexicon.places]
+    content = content - set(terms_of(" ".join(places), lexicon)) or content
     # an asking phrase the corpus does not use (哪一年 → 一年) is how the question asks, not a topic it lacks
     frame = {t for t in lexicon.frame_words(retrieval.query) if not view.known(t)}
     content = content - frame or content
@@ -54,8 +52,7 @@ def features(retrieval: Retrieval, best: Evidence | None, view: IndexView, lexic
     # an unknown compound whose search-mode part the corpus uses (打电话 → 电话) is asked through that part
     content = {t for t in content if view.known(t) or not _has_known_part(t, terms, view)} or content
     # a phrase the glossary knows (“qiye biaozhun zongshi”, “chief standard officers”) is not out of vocabulary
-    glossed = set(terms_of(" ".join(m.group(0) for m in lexicon.glossary_pattern.finditer(retrieval.query)), lexicon)) \
-        if english and lexicon.glossary_pattern else set()
+    glossed = set(terms_of(" ".join(m.group(0) for m in phrases), lexicon))
     unknown = [t for t in content if not view.known(t) and t not in glossed]
     # an English question shares no words with the Chinese text: its coverage is that of its domain terms
     # (glossary_en.toml) but for the places it names, its unknown words stay its own
