@@ -58,6 +58,7 @@ class Lexicon:
     filler_openings: tuple[str, ...]
     topic_min_chars: int
     filler_endings: tuple[str, ...]
+    short_forms: tuple[tuple[re.Pattern[str], str], ...]  # everyday short form → the term texts spell out
     details: tuple[DetailKind, ...]
     injection: re.Pattern[str]
     targets_question: re.Pattern[str]
@@ -130,6 +131,12 @@ class Lexicon:
         """Precise (non-overlapping) jieba words, for finding exact terms of the corpus."""
         segmenter.ensure()
         return [w for w in (t.strip() for t in jieba.cut(text)) if w and not _PUNCT.match(w)]
+
+    def spelled_out(self, text: str) -> str:
+        """`text` with everyday short forms written as the texts write them (团标 → 团体标准)."""
+        for short, full in self.short_forms:
+            text = short.sub(full, text)
+        return text
 
     def asked_details(self, question: str) -> tuple[DetailKind, ...]:
         """The kinds `question` asks for (rag.detail_kinds.asked)."""
@@ -206,6 +213,8 @@ def load_lexicon(directory: Path) -> Lexicon:
         filler_openings=tuple(words.get("filler", {}).get("openings", [])),
         topic_min_chars=int(words.get("topic", {}).get("min_chars", 2)),
         filler_endings=tuple(words.get("filler", {}).get("endings", [])),
+        short_forms=tuple((pattern(k, f"words.toml short_forms {k!r}"), str(v))
+                          for k, v in words.get("short_forms", {}).items()),
         details=load_details(details),
         injection=top("injection"),
         targets_question=top("targets_question"),

@@ -7,6 +7,7 @@ terms it shares with the corpus. Pure functions over the lexicon and the index v
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,8 +46,9 @@ def _user_turns(history: Sequence[Turn]) -> list[str]:
 
 
 def plain(question: str, lexicon: Lexicon) -> str:
-    """The normalised question without the spoken fillers it opens with (嗯 那个 我想问一下 就是 …)."""
-    text = normalize(question)
+    """The normalised question without the spoken fillers it opens with (嗯 那个 我想问一下 就是 …), short forms
+    spelled out (团标 → 团体标准)."""
+    text = lexicon.spelled_out(normalize(question))
     return lexicon.spoken_opening.sub("", text, count=1) or text
 
 
@@ -64,7 +66,7 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     text = plain(question, lexicon)
     if not users or parse_clause_ref(text, lexicon.references, view.sections, view.items):
         return text
-    previous = normalize(users[-1])
+    previous = lexicon.spelled_out(normalize(users[-1]))
     if lexicon.this_clause.search(text) and (clause := last_cited_clause(history)):
         return f"{clause} {text}"
     prev_ref = parse_clause_ref(previous, lexicon.references, view.sections, view.items)
@@ -174,7 +176,7 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     told = ""  # what the asker tells before asking anything (“我是做橡胶密封圈的小厂,…。…能不能被选上?”)
     dropped = False
     for piece, joined in pieces:
-        topic = has_topic(piece, lexicon, view)
+        topic = has_topic(piece, lexicon, view) or (pair and _generic_phrase(piece, lexicon, view))
         if lexicon.context.search(piece.lower()) and not lexicon.asking.search(piece.lower()):
             if not parts:
                 told = f"{told} {piece}".strip()
@@ -202,6 +204,13 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     if len(parts) < 2:
         return ((parts[0],) if dropped and parts else (text,)), frozenset()
     return tuple(parts[:limit]), frozenset(i for i in further if i < limit)
+
+
+def _generic_phrase(piece: str, lexicon: Lexicon, view: IndexView) -> bool:
+    """“(团体标准和)企业标准各自…”: two general words the corpus writes as one phrase (企业+标准) name one side
+    of a pair as well as a word of its own would."""
+    return any(a in lexicon.generic and b in lexicon.generic and view.writes(a + b)
+               for a, b in itertools.pairwise(lexicon.words(piece)))
 
 
 def _shared_subject(text: str, lexicon: Lexicon, view: IndexView) -> tuple[str, str]:

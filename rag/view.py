@@ -184,6 +184,10 @@ class IndexView:
         """`content` lower-cased once (not per question term: 20k clauses made that 80 ms a question)."""
         return {k: text.lower() for k, text in self.content.items()}
 
+    def writes(self, phrase: str) -> bool:
+        """Whether the corpus's clauses hold `phrase` verbatim (case-insensitive)."""
+        return phrase.lower() in self._content_lower
+
     def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int,
                    min_digits: int = 3, exclude: frozenset[str] = frozenset()) -> dict[str, list[str]]:
         """Question terms that are words of at most `max_df` clauses → those clauses (RCEP, 领跑者, 1812).

@@ -626,6 +626,23 @@ def test_spoken_fillers_are_dropped_only_from_the_start_and_only_before_a_pause(
     assert lex.spoken_opening.sub("", question, count=1) == plain
 
 
+@pytest.mark.parametrize(("question", "read"), [
+    ("团标有没有专门的计划?", "团体标准有没有专门的计划?"),
+    ("国标和企标各几项", "国家标准和企业标准各几项"),
+    ("共富单元指哪些社区", "共同富裕单元指哪些社区"),
+    ("打电话给市监局", "打电话给市场监督管理局"),
+    ("标委会在哪条", "标准化技术委员会在哪条"),
+    # a short form's characters inside other words are left alone
+    ("中国标准走出去", "中国标准走出去"),
+    ("集团标准怎么定", "集团标准怎么定"),
+    ("全国标杆企业", "全国标杆企业"),
+    ("公共富余的产能", "公共富余的产能"),
+    ("超市监控要装吗", "超市监控要装吗"),
+])
+def test_everyday_short_forms_are_read_as_the_terms_texts_spell_out(lex: Lexicon, question: str, read: str) -> None:
+    assert lex.spelled_out(question) == read
+
+
 @pytest.mark.parametrize(("word", "qualifies"), [("省级", True), ("市里", True), ("国际", True), ("县级", True),
                                                  ("国际标准", False), ("市场", False), ("县标准创新贡献奖", False)])
 def test_a_level_or_place_word_only_qualifies_the_previous_topic(lex: Lexicon, word: str, qualifies: bool) -> None:

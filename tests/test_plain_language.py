@@ -585,6 +585,9 @@ def test_why_the_strategy_and_whether_a_scheme_is_open_to_the_asker_are_still_an
     ("这个稿子是根据上面哪两份文件写的?文号是多少?", "序言", "65号"),  # 根据上面哪两份: the basis
     ("提意见是不是只能跑到局里当面交还有别的法子没", "公告", "电子邮件"),  # the layer: not only in person
     ("团标和企标各自搞的是什么计划或工程?", "二(七)2", "筑基工程"),  # trade abbreviations through the layer
+    ("团体标准和企业标准各自搞的是什么计划或工程?", "二(七)2", "筑基工程"),  # 企业+标准: one side of the pair
+    ("团标有没有专门的计划?", "二(七)2", "培优计划"),  # a short form read as the text spells it out
+    ("想打电话给市监局说说我的想法,号码多少", "公告", "83382991"),  # 市监局: the bureau the notice names
     ("(七)第2点 二维码那句 原文", "二(七)2", "二维码"),  # only part 二 has a (七)
     ("和合善治同心圆 在哪", "二(三)2", "和合善治同心圆"),  # a term's place in the text, not a location
 ])
