@@ -38,6 +38,12 @@ def refusal(title: str, detail: str | None, related: Sequence[Related], lexicon:
     return head + (f"\n{tail}{_names(related, lexicon, lang)}" if related else "")
 
 
+def no_number(title: str, status: str, related: Sequence[Related], lexicon: Lexicon, lang: str) -> str:
+    """A document without a number of its own (a draft) asked for it: say what it is, show where it says so."""
+    head = lexicon.text(lang, "no_number", title=title, status=status)
+    return head + (f"\n{lexicon.text(lang, 'related_lead')}{_names(related, lexicon, lang)}" if related else "")
+
+
 def mentioned(title: str, term: str, where: Related, related: Sequence[Related], lexicon: Lexicon,
               lang: str) -> str:
     """A refused question holding a rare term of the corpus: where the document mentions it (its own wording)."""

@@ -31,6 +31,9 @@ def test_stopwords_drop_fillers_and_question_words_but_keep_topics(lex: Lexicon)
     tokens = lex.tokenize("请问我们厂做的东西,企业标准总师要培养几位啊?")
     assert "总师" in tokens and "培养" in tokens
     assert not {"请问", "我们", "东西", "几位", "啊"} & set(tokens)
+    # a verb's direction (搬过去, 寄过来) and a pair's 各自/分别 are how it is said, not what about
+    said = lex.tokenize("我们能不能把厂搬过去,材料寄过来,两者各自分别怎么办")
+    assert not {"过去", "过来", "各自", "分别"} & set(said)
 
 
 def test_acknowledgements_are_not_topics(lex: Lexicon) -> None:
@@ -71,6 +74,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
 @pytest.mark.parametrize(("question", "kind"), [
     ("重要技术标准奖励具体给多少?", "money"), ("县里每年标准化发展经费预算是多少?", "money"),
     ("How much money is the award?", "money"), ("What is the cash award for the prize?", "money"),
+    ("市场监管局食品科电话多少", "office_section"), ("赵斌是哪个科室的", "office_section"),
+    ("市场监管局周末上不上班", "hours"), ("周末有人上班吗", "hours"),
     ("这个稿子啥时候挂出来的", "published"), ("这个意见正式啥时候印发实施", "effective"),
     ("县级社会治理中心在哪里?", "place"), ("技能实训基地在哪", "place"), ("市场监管局在哪?", "place"),
     ("县标准化研究院在哪里?", "place"), ("9大重点领域 每个领域要出几项标准", "rate"), ("每家企业发多少补贴", "rate"),
@@ -378,6 +383,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("和合善治同心圆 在哪", "place"), ("GEP核算 标准 在哪", "place"),  # where the document says a term
     ("这个是已经定下来的正式文件了吗还是草稿", "status"),  # whether it is final: the notice says it is a draft
     ("我们几个 合伙开了个厂 想问问补贴", "count"),
+    ("科技局电话多少", "office_section"), ("学科研究有哪些", "office_section"), ("哪个部门负责", "office_section"),
+    ("周末能去参观吗", "hours"), ("节假日消费要注意什么", "hours"),
+    ("生产性服务业要提升标准化水平的领域举几个", "count"), ("重点领域列几个出来", "count"),  # examples, not how many
     ("每个领域都要加强标准供给吗", "rate"), ("拿到手的证书有什么用", "money"), ("评定按文件哪一条来", "procedure"),
     ("去哪里看原文", "procedure"),
 ])
@@ -398,6 +406,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("code", "符合GB/T 19001标准", "积极参与国际标准制定"),
     ("channel", "可通过微信公众号留言", "邮箱:790803435@qq.com"),
     ("duration", "有效期3年", "到2025年,标准化体系基本形成"),
+    ("office_section", "标准化科:电话83382991", "深化全科网格治理,支持开展标准化相关学科研究"),
+    ("duration", "审查时限为15日", "请于2023年11月21日前以电话或电子邮件等方式反馈"),
     ("panel", "由专家组评审", "争取国家专业标准化技术委员会秘书处落户"),
     ("code", "符合《户外运动服装 冲锋衣技术规范》", "为贯彻落实《国家标准化发展纲要》"),
     ("economy", "冲锋衣产业产值达到50亿元", "推进橡塑、冲锋衣示范产业链的标准体系建设"),
@@ -563,6 +573,12 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
         assert lex.basis_citing.search(question.lower()), question
     for question in ("纲要里哪里发展得最快?", "市里的文件对团体标准提了什么要求", "省里的意见有哪些目标"):
         assert not lex.basis_citing.search(question.lower()), question
+    for question in ("实施意见是依据哪两个上级文件定的", "依据的两个文件文号是多少",
+                     "which higher-level documents does it cite"):
+        assert lex.basis_asks.search(question.lower()), question
+    assert lex.own_number.search("这个实施意见的正式文号是多少")
+    assert lex.own_number.search("what is its document number")
+    assert not lex.own_number.search("这个意见几号截止") and not lex.own_number.search("11号前交意见")
 
 
 @pytest.mark.parametrize(("pattern", "question", "matches"), [
@@ -666,6 +682,9 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert len([p for p in lex.pair_split.split("2025年、2035年") if p]) == 2
     assert lex.pair_marker.search("一网通办和垃圾分类分别怎么说")
     assert not lex.pair_marker.search("一网通办怎么说")
+    assert lex.pair_marker.search("国际标准和国家标准各要制修订几项")
+    assert lex.pair_marker.search("国际标准、国家标准各几项")
+    assert not lex.pair_marker.search("各乡镇要制定几个计划") and not lex.pair_marker.search("各部门要做什么")
     assert lex.asked_before_comma.search("到2025年目标几项")
     assert not lex.asked_before_comma.search("我们几家同行企业")
     assert lex.further_adverb.search("主要举措里又是怎么说的") and lex.follow_on.search("配套上有什么制度")

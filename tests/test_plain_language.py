@@ -598,6 +598,21 @@ def test_hotline_lookups_and_contact_names_reach_their_clause(assistant: Assista
     assert clause in _cited(answer) and fact in answer.answer
 
 
+@pytest.mark.parametrize("question", ["这个实施意见的正式文号是多少?", "这个意见已经正式印发了吧,文号是多少号",
+                                      "What is the document number of this opinion?"])
+def test_the_number_of_a_draft_is_refused_as_one_it_does_not_have(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and answer.reason == "detail_not_stated", answer.answer
+    assert "征求意见稿" in answer.answer and "11号" not in answer.answer
+    assert [r.clause_id for r in answer.related] == ["公告"]
+
+
+@pytest.mark.parametrize("question", ["实施意见是依据哪两个上级文件定的,文号分别是多少?", "台州市委那份文件文号是多少"])
+def test_the_numbers_of_the_documents_a_draft_cites_are_still_answered(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and "65号" in answer.answer, answer.answer
+
+
 def test_what_the_asker_tells_after_asking_adds_no_part_and_no_kind_of_detail(assistant: Assistant) -> None:
     answer = assistant.answer("意见稿联系人叫啥,邮箱多少,我给企业转一下")
     assert _cited(answer) == ["公告"] and "赵斌" in answer.answer and "790803435@qq.com" in answer.answer
@@ -610,7 +625,10 @@ def test_what_the_asker_tells_after_asking_adds_no_part_and_no_kind_of_detail(as
                                       "这个实施意见对2030年定了哪些量化目标?",  # not the table of 2025 targets
                                       "地方标准计划每年立项多少项?", "企业标准总师每月有没有津贴,多少?",
                                       "冲锋衣示范产业链有哪些龙头企业?我们想去给他们配套",
-                                      "这个政策你个人觉得好不好?三门能不能做到"])
+                                      "这个政策你个人觉得好不好?三门能不能做到",
+                                      "山海协作的产业飞地放在哪个城市?我们能不能把厂搬过去?",  # no part of its own
+                                      "我发了邮件提意见,多久能有回复?",  # 11月21日 is a day, not how long
+                                      "三门县市场监管局周末上不上班", "市场监管局食品科电话多少啊 急用"])
 def test_a_sum_a_yearly_figure_a_firm_or_an_opinion_the_plan_never_gives_is_refused(assistant: Assistant,
                                                                                    question: str) -> None:
     answer = assistant.answer(question)
