@@ -103,7 +103,7 @@ class LookupStage(Composer):
                 or cited_question(text, docs, self.a.primary, self.a.lexicon, view.corpus_text) is not None:
             return None
         ref, _chunks = view.named(text, self.a.primary, self.a.superseded)
-        ref = ref or named_section(text, self.a.lexicon.references, view.sections)
+        ref = ref or named_section(text, self.a.lexicon.references, view.sections) or view.scope(text, items=True)
         if not ref:
             return None
         section = ref in view.sections.values()

@@ -134,6 +134,8 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
     evidence = sentence_evidence(retrieval, view, lexicon, config.sentence, clauses=config.limits.clauses_considered,
                                  scorer=scorer, details=details, focus=focus)
     ranked = tuple(sorted(evidence, key=lambda e: (-e.score, e.rank)))
+    # a question asked within a named clause (“先进制造业那部分…”) is answered there when the clause has sentences
+    ranked = tuple(e for e in ranked if e.chunk.clause_key in retrieval.scope) or ranked
     if not ranked:
         return PartResult(part, (), "no_hits")
     terms = terms_of(retrieval.lexical or retrieval.query, lexicon)

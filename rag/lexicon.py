@@ -49,6 +49,9 @@ class References:
     level2: str = ""
     level3: str = ""
     ask_prefix: str = ""
+    scope: re.Pattern[str] | None = None  # after a piece of a clause's title, names that clause (先进制造业那部分)
+    piece_min: int = 4  # the fewest characters of a title that name its clause
+    piece_lead: re.Pattern[str] | None = None  # what may stand right before such a piece (else it ends another phrase)
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,10 @@ def load_lexicon(directory: Path) -> Lexicon:
                               pattern(refs["preamble"], "patterns.toml references.preamble"),
                               pattern(refs["lookup_words"], "patterns.toml references.lookup_words"),
                               str(refs.get("level2", "")), str(refs.get("level3", "")),
-                              str(refs.get("ask_prefix", ""))),
+                              str(refs.get("ask_prefix", "")),
+                              pattern(refs["scope"], "patterns.toml references.scope") if "scope" in refs else None,
+                              int(refs.get("piece_min", 4)),
+                              pattern(refs.get("piece_lead", "(?!)"), "patterns.toml references.piece_lead")),
         texts={lang: {str(k): str(v) for k, v in table.items()} for lang, table in texts.items()},
         glossary=glossary,
         glossary_pattern=glossary_re,

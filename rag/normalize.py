@@ -181,3 +181,26 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
         return named_item
     return next((cid for title, cid in sorted((titles or {}).items(), key=lambda kv: -len(kv[0]))
                  if len(title) >= 4 and title in text), None)
+
+
+def scoped_clause(question: str, refs: References, titles: Mapping[str, str]) -> str | None:
+    """“先进制造业那部分”, “贸易便利化这条”: the words right before a scope word, when they are a piece of one
+    clause's title only (at least `piece_min` characters) and start where a phrase may start (`piece_lead`
+    before them: 社会治理标准化 is no piece of 生态治理标准化), name the clause the question is asked within.
+    Looser than a reference: retrieval keeps to that clause, the answer is chosen there as usual."""
+    if refs.scope is None:
+        return None
+    text = normalize(question)
+    for m in refs.scope.finditer(text):
+        head = text[max(0, m.start() - 16):m.start()]
+        longest: dict[str, int] = {}
+        for title, cid in titles.items():
+            n = next((k for k in range(len(head), refs.piece_min - 1, -1) if head[-k:] in title
+                      and (k == len(head) or (refs.piece_lead and refs.piece_lead.fullmatch(head[-k - 1])))), 0)
+            if n:
+                longest[cid] = max(longest.get(cid, 0), n)
+        best = max(longest.values(), default=0)
+        named = [cid for cid, n in longest.items() if n == best]
+        if len(named) == 1:
+            return named[0]
+    return None

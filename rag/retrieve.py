@@ -45,6 +45,7 @@ class Retrieval:
     rare: dict[str, list[str]] = field(default_factory=dict)
     stats: dict[str, float] = field(default_factory=dict)  # raw top/mean similarities for the refusal model
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step (the bench's stage breakdown)
+    scope: frozenset[str] = frozenset()  # clause keys the question is asked within (“先进制造业那部分…”)
 
 
 class HybridRetriever:
@@ -137,11 +138,20 @@ class HybridRetriever:
                 keys = view.key_search(vector, cfg.candidates_keys)
         timings["keys"], clock = time.perf_counter() - clock, time.perf_counter()
         weights = self.config.fusion if hybrid else {"bm25": 0.5, "dense": 0.5}
-        hits = [h for h in fuse(view, bm25, dense, key_bm25, keys, rare, weights, self.settings.candidates)
+        # “先进制造业那部分…”: asked within that clause, which comes first among the candidates (scores unchanged)
+        named = view.scope(query) if hybrid else None
+        scope = frozenset(c.clause_key for c in view.lookup(named, self.settings.primary_doc, exclude)) \
+            if named else frozenset()
+        hits = [h for h in fuse(view, bm25, dense, key_bm25, keys, rare, weights,
+                                len(view.chunks) if scope else self.settings.candidates)
                 if h.chunk.doc_id not in exclude]  # a superseded version is never an answer
+        if scope:
+            hits = [h for h in hits if h.chunk.clause_key in scope] + \
+                [h for h in hits if h.chunk.clause_key not in scope][: self.settings.candidates]
         timings["fuse"] = time.perf_counter() - clock
         return Retrieval(query, tuple(hits[:k]), degraded=degraded, warning=warning, lexical=lexical,
-                         vector=tuple(vector), rare=rare, stats=_stats(dense, keys, degraded), timings=timings)
+                         vector=tuple(vector), rare=rare, stats=_stats(dense, keys, degraded), timings=timings,
+                         scope=scope)
 
 
 def _stats(dense: Sequence[tuple[Chunk, float]], keys: Sequence[tuple[Key, float]],

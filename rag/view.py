@@ -36,7 +36,7 @@ from rag.lexical import (
     sentences,
 )
 from rag.lexicon import Lexicon
-from rag.normalize import HAN, parse_clause_ref
+from rag.normalize import HAN, parse_clause_ref, scoped_clause
 
 log = logging.getLogger(__name__)
 _SECTION = re.compile(rf"^([{CN_NUM}]+)、(.+)$")
@@ -235,6 +235,11 @@ class IndexView:
         """The clause reference a text makes (by number, section or item title) and its chunks."""
         ref = parse_clause_ref(text, self.lexicon.references, self.sections, self.items, self.titles)
         return ref, (self.lookup(ref, primary_doc, exclude) if ref else [])
+
+    def scope(self, text: str, items: bool = False) -> str | None:
+        """The clause a text asks within by a piece of its title (“先进制造业那部分”), or None; with `items`
+        also an item of clauses (“绿色发展那部分下面有几条”): too broad to keep an answer within."""
+        return scoped_clause(text, self.lexicon.references, {**self.items, **self.titles} if items else self.titles)
 
     def lookup(self, ref: str, primary_doc: str, exclude: frozenset[str] = frozenset()) -> list[Chunk]:
         """Chunks of the clause(s) a parsed reference names, primary document first (superseded ones never)."""

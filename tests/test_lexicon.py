@@ -788,6 +788,27 @@ def test_an_item_written_without_its_part_belongs_to_the_only_part_that_has_it(l
     assert parse_clause_ref(question, lex.references, {}, {}, titles) == ref
 
 
+_TITLES = {"提升先进制造业标准竞争力": "二(二)2", "推动整体智治标准化建设": "二(三)2",
+           "加强生态治理标准化建设": "二(四)2", "加强贸易便利化标准支撑": "二(六)2",
+           "全域标准化深度融合发展": "一(二)-1", "完善配套政策": "三(二)"}
+
+
+@pytest.mark.parametrize(("question", "clause"), [
+    ("先进制造业那部分点名支持哪个具体产业?", "二(二)2"), ("文件里贸易便利化那段对商会有啥说法", "二(六)2"),
+    ("生态治理这块说要以什么为引领?", "二(四)2"), ("那在配套政策那部分,对这个总师还有什么提法?", "三(二)"),
+    ("全域标准化那条说要满足哪些领域的发展需求", "一(二)-1"),
+    # a piece inside a longer phrase names another thing (社会治理 is not 生态治理); too short a piece (标准化) is in
+    # many titles; without a scope word the question is not asked within a clause
+    ("社会治理标准化这块,要健全一个什么样的参与机制?", None), ("标准化这块有啥", None), ("先进制造业有什么支持", None),
+])
+def test_a_piece_of_a_clauses_title_before_a_scope_word_names_the_clause_asked_within(lex: Lexicon, question: str,
+                                                                                      clause: str | None) -> None:
+    from rag.normalize import parse_clause_ref, scoped_clause
+
+    assert scoped_clause(question, lex.references, _TITLES) == clause
+    assert parse_clause_ref(question, lex.references, {}, {}, _TITLES) is None  # not a reference to quote whole
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("仙居县的企业标准总师要培育多少名?", ["仙居县"]),
     ("杭州有什么标准化奖励?", ["杭州市"]),

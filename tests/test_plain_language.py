@@ -590,6 +590,9 @@ def test_why_the_strategy_and_whether_a_scheme_is_open_to_the_asker_are_still_an
     ("想打电话给市监局说说我的想法,号码多少", "公告", "83382991"),  # 市监局: the bureau the notice names
     ("(七)第2点 二维码那句 原文", "二(七)2", "二维码"),  # only part 二 has a (七)
     ("和合善治同心圆 在哪", "二(三)2", "和合善治同心圆"),  # a term's place in the text, not a location
+    ("先进制造业那一条里出现了两个“工程”,叫什么?", "二(二)2", "强基工程"),  # asked within the clause it names
+    ("贸易便利化这条提到要跟踪研究哪方面的壁垒?", "二(六)2", "技术性贸易壁垒"),
+    ("绿色发展那部分下面有几条?各条标题是什么", "二(四)2", "生态治理"),  # an item named by a piece of its title
 ])
 def test_hotline_lookups_and_contact_names_reach_their_clause(assistant: Assistant, question: str, clause: str,
                                                              fact: str) -> None:
@@ -628,7 +631,8 @@ def test_what_the_asker_tells_after_asking_adds_no_part_and_no_kind_of_detail(as
                                       "这个政策你个人觉得好不好?三门能不能做到",
                                       "山海协作的产业飞地放在哪个城市?我们能不能把厂搬过去?",  # no part of its own
                                       "我发了邮件提意见,多久能有回复?",  # 11月21日 is a day, not how long
-                                      "三门县市场监管局周末上不上班", "市场监管局食品科电话多少啊 急用"])
+                                      "三门县市场监管局周末上不上班", "市场监管局食品科电话多少啊 急用",
+                                      "数字经济标准化这项任务是哪个部门牵头负责的?"])  # its clause names none
 def test_a_sum_a_yearly_figure_a_firm_or_an_opinion_the_plan_never_gives_is_refused(assistant: Assistant,
                                                                                    question: str) -> None:
     answer = assistant.answer(question)
