@@ -265,6 +265,11 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
     if rewritten and beyond and (last := last_cited_clause(history)):
         further, answered = frozenset({0}), frozenset({last})
     cfg = config.retrieval
+    details = lexicon.asked_details(text)
+    lowered = text.lower()
+    if rewritten and not details and lexicon.swaps_topic.search(lowered) and not lexicon.general_ask.search(lowered):
+        # “企业标准总师要培养多少?” + “那专利标准融合发展企业呢?”: another topic asked the same thing, as rewritten
+        details = lexicon.asked_details(alone)
     # a follow-up naming its own topic (“那外贸企业碰到技术壁垒呢?”) is not pinned by the last question's rare terms
     own = text if rewritten and names_topic(text, lexicon, view) else alone
     return Query(
@@ -274,7 +279,7 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
         focus=text if rewritten else "",
         english=is_english(text),
         traditional=is_traditional(raw),
-        details=lexicon.asked_details(text),
+        details=details,
         parts=parts,
         further=further,
         answered=answered,

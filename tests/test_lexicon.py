@@ -75,6 +75,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("重要技术标准奖励具体给多少?", "money"), ("县里每年标准化发展经费预算是多少?", "money"),
     ("How much money is the award?", "money"), ("What is the cash award for the prize?", "money"),
     ("市场监管局食品科电话多少", "office_section"), ("赵斌是哪个科室的", "office_section"),
+    ("企业标准总师要培养多少 那专利企业呢", "count"),  # a space ends the asked clause here too
     ("市场监管局周末上不上班", "hours"), ("周末有人上班吗", "hours"),
     ("这个稿子啥时候挂出来的", "published"), ("这个意见正式啥时候印发实施", "effective"),
     ("县级社会治理中心在哪里?", "place"), ("技能实训基地在哪", "place"), ("市场监管局在哪?", "place"),

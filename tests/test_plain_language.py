@@ -669,3 +669,12 @@ def test_a_follow_up_naming_another_kind_of_the_same_thing_asks_the_last_questio
                {"role": "assistant", "content": "牵头制修订国家标准2项以上【一(二)-4】。"}]
     answer = assistant.answer("那国际标准这块呢?", history)  # 国际标准 takes the place of 国家标准
     assert _cited(answer)[:1] == ["一(二)-3"] and "1项以上" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["那专利标准融合发展的企业呢", "那专利标准融合发展企业呢?"])
+def test_a_follow_up_naming_only_another_topic_asks_the_last_questions_kind_of_detail(assistant: Assistant,
+                                                                                      question: str) -> None:
+    history = [{"role": "user", "content": "企业标准总师要培养多少?"},
+               {"role": "assistant", "content": "发展目标提出“培育企业标准总师10名以上”【一(二)-4】。"}]
+    answer = assistant.answer(question, history)  # how many, of the new topic: 3家以上, not its programme
+    assert _cited(answer)[:1] == ["一(二)-4"] and "3家以上" in answer.answer, answer.answer
