@@ -40,7 +40,7 @@ def refusal(title: str, detail: str | None, related: Sequence[Related], lexicon:
 
 def no_number(title: str, status: str, related: Sequence[Related], lexicon: Lexicon, lang: str) -> str:
     """A document without a number of its own (a draft) asked for it: say what it is, show where it says so."""
-    head = lexicon.text(lang, "no_number", title=title, status=status)
+    head = lexicon.text(lang, "no_number" if status else "no_number_bare", title=title, status=status)
     return head + (f"\n{lexicon.text(lang, 'related_lead')}{_names(related, lexicon, lang)}" if related else "")
 
 

@@ -61,7 +61,8 @@ class CatalogStage:
         primary = a.documents.get(primary_id)
         # “这个实施意见的文号是多少?” of a draft: the numbers in its text are those of the documents it cites
         if primary is not None and not primary.number and lexicon.own_number.search(lowered):
-            status = [c for c in view.chunks if c.doc_id == primary_id and primary.status in c.text][:1]
+            says = primary.status  # an empty status is in every chunk: then no clause says it
+            status = [c for c in view.chunks if says and c.doc_id == primary_id and says in c.text][:1]
             related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in status)
             return a.refuse(query, "detail_not_stated",
                             compose.no_number(title, primary.status, related, lexicon, query.lang), related)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -608,6 +609,16 @@ def test_the_number_of_a_draft_is_refused_as_one_it_does_not_have(assistant: Ass
     assert answer.refused and answer.reason == "detail_not_stated", answer.answer
     assert "征求意见稿" in answer.answer and "11号" not in answer.answer
     assert [r.clause_id for r in answer.related] == ["公告"]
+
+
+def test_a_draft_without_a_status_is_refused_its_number_without_a_stray_clause(
+        assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an empty status is a substring of every chunk: it must not pick the first one as the place that says so
+    primary = assistant.documents[assistant.primary]
+    monkeypatch.setitem(assistant.documents, assistant.primary, replace(primary, status=""))
+    answer = assistant.answer("这个实施意见的正式文号是多少?")
+    assert answer.refused and answer.reason == "detail_not_stated", answer.answer
+    assert answer.related == () and "是," not in answer.answer and "文号" in answer.answer
 
 
 @pytest.mark.parametrize("question", ["实施意见是依据哪两个上级文件定的,文号分别是多少?", "台州市委那份文件文号是多少"])
