@@ -262,8 +262,9 @@ def build_query(raw: str, history: Sequence[Turn], lexicon: Lexicon, view: Index
     answered: frozenset[str] = frozenset()
     # “这个奖后面/在保障措施里怎么说?”: beyond the last answer
     beyond = lexicon.follow_on.search(text) or lexicon.further_adverb.search(text) or names_section(text, view)
-    if rewritten and beyond and (last := last_cited_clause(history)):
-        further, answered = frozenset({0}), frozenset({last})
+    if rewritten and beyond:  # asks for more, whether or not the last answer's clause can be read back
+        last = last_cited_clause(history)
+        further, answered = frozenset({0}), frozenset({last} if last else ())
     cfg = config.retrieval
     details = lexicon.asked_details(text)
     lowered = text.lower()

@@ -237,9 +237,11 @@ class IndexView:
         return ref, (self.lookup(ref, primary_doc, exclude) if ref else [])
 
     def scope(self, text: str, items: bool = False) -> str | None:
-        """The clause a text asks within by a piece of its title (“先进制造业那部分”), or None; with `items`
-        also an item of clauses (“绿色发展那部分下面有几条”): too broad to keep an answer within."""
-        return scoped_clause(text, self.lexicon.references, {**self.items, **self.titles} if items else self.titles)
+        """The clause (or section: “保障措施里”) a text asks within by a piece of its title (“先进制造业那部分”),
+        or None; with `items` also an item of clauses (“绿色发展那部分下面有几条”): too broad to keep an answer
+        within."""
+        named = {**self.sections, **self.items, **self.titles} if items else {**self.sections, **self.titles}
+        return scoped_clause(text, self.lexicon.references, named)
 
     def lookup(self, ref: str, primary_doc: str, exclude: frozenset[str] = frozenset()) -> list[Chunk]:
         """Chunks of the clause(s) a parsed reference names, primary document first (superseded ones never)."""

@@ -789,6 +789,15 @@ def test_an_item_written_without_its_part_belongs_to_the_only_part_that_has_it(l
     assert parse_clause_ref(question, lex.references, {}, {}, titles) == ref
 
 
+def test_a_sections_title_names_the_section_a_question_is_asked_within(lex: Lexicon) -> None:
+    from rag.normalize import scoped_clause
+
+    titles = {"保障措施": "三", "完善配套政策": "三(二)"}  # a section's title, as IndexView.scope passes it
+    assert scoped_clause("文件后面保障措施里对这个奖还说了什么", lex.references, titles) == "三"  # after 后面
+    assert scoped_clause("保障措施部分对总师怎么说", lex.references, titles) == "三"
+    assert scoped_clause("保障措施怎么说", lex.references, titles) is None  # no scope word
+
+
 _TITLES = {"提升先进制造业标准竞争力": "二(二)2", "推动整体智治标准化建设": "二(三)2",
            "加强生态治理标准化建设": "二(四)2", "加强贸易便利化标准支撑": "二(六)2",
            "全域标准化深度融合发展": "一(二)-1", "完善配套政策": "三(二)"}
@@ -798,6 +807,9 @@ _TITLES = {"提升先进制造业标准竞争力": "二(二)2", "推动整体智
     ("先进制造业那部分点名支持哪个具体产业?", "二(二)2"), ("文件里贸易便利化那段对商会有啥说法", "二(六)2"),
     ("生态治理这块说要以什么为引领?", "二(四)2"), ("那在配套政策那部分,对这个总师还有什么提法?", "三(二)"),
     ("全域标准化那条说要满足哪些领域的发展需求", "一(二)-1"),
+    # a bare 里/部分 names it too
+    ("贸易便利化部分对商会怎么说", "二(六)2"), ("文件后面生态治理里说了什么", "二(四)2"),
+    ("文件里有没有说商会", None), ("社会治理标准化里有啥", None), ("标准化部分有几条", None),
     # a piece inside a longer phrase names another thing (社会治理 is not 生态治理); too short a piece (标准化) is in
     # many titles; without a scope word the question is not asked within a clause
     ("社会治理标准化这块,要健全一个什么样的参与机制?", None), ("标准化这块有啥", None), ("先进制造业有什么支持", None),

@@ -356,6 +356,17 @@ def test_a_follow_up_asking_beyond_the_last_answer_cites_another_clause(assistan
         {"role": "assistant", "content": "评定专利标准融合发展企业3家以上【一(二)-4】。"}]))
 
 
+@pytest.mark.parametrize("question", ["保障措施部分对这个总师还提了啥?", "那文件后面保障措施里还提到它没有?"])
+def test_a_follow_up_asked_within_a_section_is_answered_there_even_without_a_readable_last_citation(
+        assistant: Assistant, question: str) -> None:
+    # the last answer is written without 【…】 (a pasted transcript): the section still bounds the answer, and the
+    # count the first question asked is not asked again of the section
+    history = [{"role": "user", "content": "企业标准总师到2025年要培育几名?"},
+               {"role": "assistant", "content": "发展目标里写的是培育企业标准总师10名以上。"}]
+    answer = assistant.answer(question, history)
+    assert not answer.refused and _cited(answer) == ["三(二)"] and "企业标准总师制度" in answer.answer, answer.answer
+
+
 def test_a_follow_up_naming_another_topic_asks_the_last_question_about_that_topic(assistant: Assistant) -> None:
     award = [{"role": "user", "content": "县标准创新贡献奖要评几项?"},
              {"role": "assistant", "content": "评选县标准创新贡献奖2项以上【一(二)-2】。"}]
