@@ -73,6 +73,14 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("重要技术标准奖励具体给多少?", "money"), ("县里每年标准化发展经费预算是多少?", "money"),
+    ("绿色建造是不是住建局牵头?", "department"), ("这事由经信局负责还是别的部门", "department"),
+    ("县里几个亿投进标准化", "money"), ("人才安家费有没有", "money"), ("明年标准化奖励的标准", "money"),
+    ("融资增信能贷几成", "percent"), ("是哪三家?", "company"), ("检测中心选在哪里了", "place"),
+    ("评估是一年一次还是半年一次", "frequency"), ("要抵押啥", "procedure"), ("申报材料要哪些", "procedure"),
+    ("离目标70%还差多少", "status"), ("目前科技计划项目形成标准的比例是多少", "status"),
+    ("各部门要配几个标准化专职人员?", "count"),
+    ("GEP具体怎么算,公式是啥", "method"), ("用什么公式", "method"), ("COD浓度是多少", "measure"),
+    ("反馈意见有没有固定的表格", "form"), ("提意见有格式要求吗", "form"), ("COD限值是多少", "measure"),
     ("How much money is the award?", "money"), ("What is the cash award for the prize?", "money"),
     ("市场监管局食品科电话多少", "office_section"), ("赵斌是哪个科室的", "office_section"),
     ("企业标准总师要培养多少 那专利企业呢", "count"),  # a space ends the asked clause here too
@@ -389,6 +397,10 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("生产性服务业要提升标准化水平的领域举几个", "count"), ("重点领域列几个出来", "count"),  # examples, not how many
     ("每个领域都要加强标准供给吗", "rate"), ("拿到手的证书有什么用", "money"), ("评定按文件哪一条来", "procedure"),
     ("去哪里看原文", "procedure"),
+    ("企业牵头组建什么联盟", "department"), ("牵头部门的职责怎么写", "department"),  # 的: about the role
+    ("奖励标准化成果吗", "money"), ("补贴标准研制吗", "money"),
+    ("这么算下来有几条", "method"), ("公式化的管理", "method"), ("表述上有没有变化", "form"),
+    ("减排标准要求什么", "measure"), ("三家企业入选了吗", "company"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -446,6 +458,8 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("fax", "传真:0576-83382991", "联系人:赵斌,电话:83382991"),
     ("url", "全文见www.sanmen.gov.cn", "邮箱:790803435@qq.com"), ("url", "详见sanmen.gov.cn", "邮箱:790803435@qq.com"),
     ("frequency", "每年评选一次", "地方标准平均制定周期缩短至12个月以内"),
+    ("form", "请填写附件表格", "以电话或电子邮件等方式反馈"),
+    ("measure", "COD不超过50mg/L", "实施分行业分区域污染物排放标准规范"),
     ("department", "由县市场监管局牵头", "支撑构建新发展格局和贸易便利化"),
     ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place

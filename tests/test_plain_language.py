@@ -367,6 +367,21 @@ def test_a_follow_up_asked_within_a_section_is_answered_there_even_without_a_rea
     assert not answer.refused and _cited(answer) == ["三(二)"] and "企业标准总师制度" in answer.answer, answer.answer
 
 
+def test_which_bureau_leads_a_task_is_refused_unless_the_text_names_one(assistant: Assistant) -> None:
+    answer = assistant.answer("乡村旅游标准化是文旅局牵头还是农业农村局牵头?")
+    assert answer.refused and answer.reason == "detail_not_stated", answer.answer
+    answer = assistant.answer("实施意见是哪个局牵头起草的")  # the notice names the drafting bureau
+    assert not answer.refused and _cited(answer) == ["公告"] and "市场监管局" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["生态产品总值怎么核算,用什么公式?", "污水处理厂的氨氮限值定的多少?",
+                                      "提意见有没有固定的表格要填?"])
+def test_a_formula_a_limit_value_or_a_form_the_text_does_not_give_is_refused(assistant: Assistant,
+                                                                             question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and answer.reason == "detail_not_stated", answer.answer
+
+
 def test_a_follow_up_naming_another_topic_asks_the_last_question_about_that_topic(assistant: Assistant) -> None:
     award = [{"role": "user", "content": "县标准创新贡献奖要评几项?"},
              {"role": "assistant", "content": "评选县标准创新贡献奖2项以上【一(二)-2】。"}]
