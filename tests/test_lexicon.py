@@ -397,7 +397,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("生产性服务业要提升标准化水平的领域举几个", "count"), ("重点领域列几个出来", "count"),  # examples, not how many
     ("每个领域都要加强标准供给吗", "rate"), ("拿到手的证书有什么用", "money"), ("评定按文件哪一条来", "procedure"),
     ("去哪里看原文", "procedure"),
-    ("企业牵头组建什么联盟", "department"), ("牵头部门的职责怎么写", "department"),  # 的: about the role
+    ("企业牵头组建什么联盟", "department"), ("找哪个联系人", "department"),
+    ("牵头部门的职责怎么写", "department"),  # 的: about the role
     ("奖励标准化成果吗", "money"), ("补贴标准研制吗", "money"),
     ("这么算下来有几条", "method"), ("公式化的管理", "method"), ("表述上有没有变化", "form"),
     ("减排标准要求什么", "measure"), ("三家企业入选了吗", "company"),
