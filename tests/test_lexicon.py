@@ -85,7 +85,7 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("市场监管局食品科电话多少", "office_section"), ("赵斌是哪个科室的", "office_section"),
     ("企业标准总师要培养多少 那专利企业呢", "count"),  # a space ends the asked clause here too
     ("市场监管局周末上不上班", "hours"), ("周末有人上班吗", "hours"),
-    ("这个稿子啥时候挂出来的", "published"), ("这个意见正式啥时候印发实施", "effective"),
+    ("这个稿子啥时候挂出来的", "published"), ("公告落款哪天", "published"), ("这个意见正式啥时候印发实施", "effective"),
     ("县级社会治理中心在哪里?", "place"), ("技能实训基地在哪", "place"), ("市场监管局在哪?", "place"),
     ("县标准化研究院在哪里?", "place"), ("9大重点领域 每个领域要出几项标准", "rate"), ("每家企业发多少补贴", "rate"),
     ("能拿到手多少", "money"), ("到手有多少", "money"), ("农家乐星级评定按什么标准", "procedure"),
@@ -703,6 +703,10 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert not lex.pair_marker.search("各乡镇要制定几个计划") and not lex.pair_marker.search("各部门要做什么")
     assert lex.asked_before_comma.search("到2025年目标几项")
     assert not lex.asked_before_comma.search("我们几家同行企业")
+    # a count of people and a yes/no question end an asked part too (“…培养几个人,国家标准几项?”)
+    assert lex.asked_before_comma.search("企业标准总师要培养几个人")
+    assert lex.asked_before_comma.search("有没有我们这个行业")
+    assert not lex.asked_before_comma.search("我是做阀门的") and not lex.asked_before_comma.search("我们几家同行企业")
     assert lex.further_adverb.search("主要举措里又是怎么说的") and lex.follow_on.search("配套上有什么制度")
     assert lex.follow_on.search("这个奖后面有没有说要完善相关制度") and lex.follow_on.search("改革创新那部分咋说")
     assert not lex.follow_on.search("具体如下") and not lex.follow_on.search("企业标准总师要培育多少名")
@@ -731,7 +735,7 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     from rag.view import IndexView
 
     texts = ["培育企业标准总师10名以上", "完善企业标准总师制度", "地方标准平均制定周期缩短至12个月以内",
-             "评定专利标准融合发展企业3家以上", "征求意见截止到11月21日"]
+             "评定专利标准融合发展企业3家以上", "征求意见截止到11月21日", "牵头制修订国家标准2项以上"]
     chunks = [Chunk("d", f"c{i}", 0, 1, f"c{i}", (), t, t, i, f"h{i}", ()) for i, t in enumerate(texts)]
     view = IndexView.build("g", chunks, lex)
     parts, further = split_parts("企业标准总师要培育多少名,配套上有什么制度?", lex, view, 3)
@@ -739,6 +743,8 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     parts, further = split_parts("企业标准总师要培育多少名,具体如下", lex, view, 3)
     assert parts == ("企业标准总师要培育多少名,具体如下",) and not further
     # 又 with a topic of its own asks about that topic, not something further about the part before
+    parts, _ = split_parts("企业标准总师要培养几个人,国家标准牵头制修订几项?", lex, view, 3)
+    assert parts == ("企业标准总师要培养几个人", "国家标准牵头制修订几项")
     parts, further = split_parts("专利标准融合发展企业要评几家?企业标准总师又要培养多少个?", lex, view, 3)
     assert parts == ("专利标准融合发展企业要评几家", "企业标准总师又要培养多少个") and not further
     # what the asker tells first is read with the question after it, unless that names its own topic
