@@ -133,6 +133,9 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
     """
     terms = topic_terms(retrieval.lexical or retrieval.query, lexicon)
     focus_terms = {t for t in topic_terms(focus, lexicon) if t in view.idf}
+    # general words the question writes as one phrase (企业标准): a sentence holding the phrase, not the words
+    # scattered (技术优势企业参与…团体标准), is about it
+    phrases = set(view.generic_phrases(focus or retrieval.query))  # as written, not the English glossary terms
     numeric = bool(lexicon.numeric_question.search(retrieval.query))
     allow = boilerplate_allowed(details)
     hits: list[Hit] = []
@@ -151,6 +154,8 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
         lex = lexical(view, terms, hit.chunk, sentence)
         if focus_terms:
             lex = 0.5 * lex + 0.5 * lexical(view, focus_terms, hit.chunk, sentence)
+        if phrases:
+            lex = 0.5 * lex + 0.5 * sum(p in sentence for p in phrases) / len(phrases)
         features = {
             "lexical": lex,
             "dense": sim,

@@ -7,7 +7,6 @@ terms it shares with the corpus. Pure functions over the lexicon and the index v
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,7 +75,8 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     lowered = text.lower()
     if lexicon.dependent.search(lowered) or len(content) <= lexicon.short_chars:
         named = [w for w in topic_of(text, lexicon, view).split()
-                 if len(w) >= lexicon.topic_min_chars and not lexicon.qualifier.fullmatch(w)]
+                 if len(w) >= lexicon.topic_min_chars and not lexicon.qualifier.fullmatch(w)] \
+            or view.generic_phrases(text)  # “那企业标准呢?” names a topic of two general words
         if lexicon.swaps_topic.search(lowered) and not lexicon.refers_back.search(lowered) and named:
             if not is_english(text) and (swapped := _swap_head(previous, named, lexicon)):
                 return swapped
@@ -209,8 +209,7 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
 def _generic_phrase(piece: str, lexicon: Lexicon, view: IndexView) -> bool:
     """“(团体标准和)企业标准各自…”: two general words the corpus writes as one phrase (企业+标准) name one side
     of a pair as well as a word of its own would."""
-    return any(a in lexicon.generic and b in lexicon.generic and view.writes(a + b)
-               for a, b in itertools.pairwise(lexicon.words(piece)))
+    return bool(view.generic_phrases(piece))
 
 
 def _shared_subject(text: str, lexicon: Lexicon, view: IndexView) -> tuple[str, str]:

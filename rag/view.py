@@ -188,6 +188,13 @@ class IndexView:
         """Whether the corpus's clauses hold `phrase` verbatim (case-insensitive)."""
         return phrase.lower() in self._content_lower
 
+    def generic_phrases(self, text: str) -> list[str]:
+        """The phrases of two general words that the corpus writes together (企业+标准 → 企业标准): a topic
+        although each word alone is none (a one-character word, 县+标准化, only qualifies the other)."""
+        generic = self.lexicon.generic
+        return [a + b for a, b in itertools.pairwise(self.lexicon.words(text))
+                if min(len(a), len(b)) >= 2 and a in generic and b in generic and self.writes(a + b)]
+
     def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int,
                    min_digits: int = 3, exclude: frozenset[str] = frozenset()) -> dict[str, list[str]]:
         """Question terms that are words of at most `max_df` clauses → those clauses (RCEP, 领跑者, 1812).

@@ -729,6 +729,18 @@ def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexic
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
 
 
+def test_two_general_words_the_corpus_writes_together_are_a_phrase(lex: Lexicon) -> None:
+    from index.models import Chunk
+    from rag.view import IndexView
+
+    texts = ["实施企业标准筑基工程,提升企业标准质量", "支持技术优势企业参与团体标准研制"]
+    chunks = [Chunk("d", f"c{i}", 0, 1, f"c{i}", (), t, t, i, f"h{i}", ()) for i, t in enumerate(texts)]
+    view = IndexView.build("g", chunks, lex)
+    assert view.generic_phrases("那企业标准呢?") == ["企业标准"]
+    assert view.generic_phrases("企业参与制定标准有啥说法") == []  # the words apart are no phrase
+    assert view.generic_phrases("标准企业有哪些") == []  # nor in an order the corpus never writes
+
+
 def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexicon) -> None:
     from index.models import Chunk
     from rag.query import split_parts

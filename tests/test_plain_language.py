@@ -367,6 +367,15 @@ def test_a_follow_up_asked_within_a_section_is_answered_there_even_without_a_rea
     assert not answer.refused and _cited(answer) == ["三(二)"] and "企业标准总师制度" in answer.answer, answer.answer
 
 
+def test_a_follow_up_naming_a_phrase_of_general_words_is_answered_by_the_sentence_holding_it(
+        assistant: Assistant) -> None:
+    # 企业 and 标准 are general words, 企业标准 is the topic: not the sentence where 企业 and 团体标准 stand apart
+    history = [{"role": "user", "content": "团体标准这块有啥计划?"},
+               {"role": "assistant", "content": "实施团体标准培优计划【二(七)2】。"}]
+    answer = assistant.answer("那企业标准呢?", history)
+    assert not answer.refused and "企业标准筑基工程" in answer.answer, answer.answer
+
+
 def test_which_bureau_leads_a_task_is_refused_unless_the_text_names_one(assistant: Assistant) -> None:
     answer = assistant.answer("乡村旅游标准化是文旅局牵头还是农业农村局牵头?")
     assert answer.refused and answer.reason == "detail_not_stated", answer.answer
