@@ -63,8 +63,8 @@ def frame_words(kinds: Sequence[DetailKind], question: str, tokenize: Callable[[
     """Tokens inside what asks for a kind of detail (哪一年 → 一年, 哪一年): how it is asked, not its topic.
     A pattern that must see the whole question (a guard at ^) marks what asks as its group `ask`."""
     lowered = question.lower()
-    asks = [m.group("ask" if "ask" in kind.asks.groupindex else 0) for kind in kinds if not kind.corpus
-            for m in kind.asks.finditer(lowered)]
+    asks = [(m.group("ask") if "ask" in kind.asks.groupindex else None) or m.group(0) for kind in kinds
+            if not kind.corpus for m in kind.asks.finditer(lowered)]
     if not asks:
         return set()
     # the question's own tokens too: “截止到哪天” cuts to 哪天, “截止 哪天” to 哪 + 天

@@ -729,6 +729,13 @@ def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexic
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
 
 
+@pytest.mark.parametrize("question", ["产业飞地选在哪里了?", "碳排放配额不够去哪里买?", "科普基地建在哪个乡镇?"])
+def test_the_words_that_ask_for_a_place_are_found_whichever_alternative_asks(lex: Lexicon, question: str) -> None:
+    # every alternative of a kind with an `ask` group sits inside the group; were one outside, the frame is the match
+    assert "place" in _kinds(lex, question)
+    assert lex.frame_words(question)  # how it asks (选在, 买, 哪个乡镇): found, never an error
+
+
 def test_two_general_words_the_corpus_writes_together_are_a_phrase(lex: Lexicon) -> None:
     from index.models import Chunk
     from rag.view import IndexView
