@@ -191,9 +191,9 @@ class IndexView:
     def generic_phrases(self, text: str) -> list[str]:
         """The phrases of two general words that the corpus writes together (企业+标准 → 企业标准): a topic
         although each word alone is none (a one-character word, 县+标准化, only qualifies the other)."""
-        generic = self.lexicon.generic
+        generic, shortest = self.lexicon.generic, self.lexicon.topic_min_chars
         return [a + b for a, b in itertools.pairwise(self.lexicon.words(text))
-                if min(len(a), len(b)) >= 2 and a in generic and b in generic and self.writes(a + b)]
+                if min(len(a), len(b)) >= shortest and a in generic and b in generic and self.writes(a + b)]
 
     def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int,
                    min_digits: int = 3, exclude: frozenset[str] = frozenset()) -> dict[str, list[str]]:
