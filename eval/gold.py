@@ -41,8 +41,19 @@ def _string_list(data: dict[str, Any], field: str, *, required: bool = True) -> 
     return value
 
 
+def clause_alternatives(element: str) -> tuple[str, ...]:
+    """Alternatives of one gold citation; one written without a doc_id (“sanmen:序言|公告”) is of the same
+    document as the alternative before it, as writers of gold sets naturally abbreviate."""
+    keys: list[str] = []
+    for part in split_alternatives(element):
+        if ":" not in part and keys and ":" in keys[-1]:
+            part = keys[-1].split(":", 1)[0] + ":" + part
+        keys.append(part)
+    return tuple(keys)
+
+
 def _clauses(data: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
-    elements = tuple(split_alternatives(e) for e in _string_list(data, "clauses"))
+    elements = tuple(clause_alternatives(e) for e in _string_list(data, "clauses"))
     for element in elements:
         if not element:
             raise ValueError("'clauses' has an empty element")

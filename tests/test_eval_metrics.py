@@ -191,12 +191,19 @@ def test_load_gold_parses_alternatives_and_skips_blank_lines(tmp_path: Path) -> 
     assert items[1].history[1]["content"] == "答" and items[1].line == 3
 
 
+def test_an_alternative_without_a_doc_id_is_of_the_document_before_it(tmp_path: Path) -> None:
+    row = {**GOOD, "clauses": ["sanmen:序言|公告", "sanmen:一(二)-1|other:一(一)|三(一)"]}
+    (item,) = load_gold(_write(tmp_path / "g.jsonl", [row]))
+    assert item.clauses == (("sanmen:序言", "sanmen:公告"), ("sanmen:一(二)-1", "other:一(一)", "other:三(一)"))
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
         ("{not json", "line 2"),
         ({**GOOD, "id": "g2", "answerable": "yes"}, "'answerable'"),
         ({**GOOD, "id": "g2", "clauses": ["一(二)-4"]}, "doc_id:clause_id"),
+        ({**GOOD, "id": "g2", "clauses": ["公告|sanmen:序言"]}, "doc_id:clause_id"),
         ({**GOOD, "id": "g2", "clauses": "sanmen:公告"}, "'clauses'"),
         ({**GOOD, "id": "g2", "question": ""}, "'question'"),
         ({**GOOD, "id": "g2", "must_include": ["|"]}, "'must_include'"),
