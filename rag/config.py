@@ -35,6 +35,15 @@ class ExtractLimits:
 
 
 @dataclass(frozen=True)
+class LexicalShares:
+    """How the lexical feature of a sentence blends headings, a follow-up's own terms and phrases."""
+
+    heading_share: float = 0.5
+    focus_share: float = 0.5
+    phrase_share: float = 0.5
+
+
+@dataclass(frozen=True)
 class FaqThresholds:
     lexical_min: float = 0.8
     embed_lexical_min: float = 0.5
@@ -71,6 +80,7 @@ class AnswererConfig:
     refusal: RefusalModel
     refusal_plain: RefusalModel  # for clauses without a plain-language layer (documents added later)
     faq: FaqThresholds = FaqThresholds()
+    lexical: LexicalShares = LexicalShares()
 
 
 def _section(cls: type, raw: dict[str, Any], where: str) -> Any:
@@ -111,4 +121,5 @@ def load_config(directory: Path) -> AnswererConfig:
         refusal=refusal_from(fitted.get("refusal", {})),
         refusal_plain=refusal_from(fitted.get("refusal_plain", fitted.get("refusal", {}))),
         faq=_section(FaqThresholds, raw.get("faq", {}), "faq"),
+        lexical=_section(LexicalShares, raw.get("lexical", {}), "lexical"),
     )

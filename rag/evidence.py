@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from index.models import Chunk
+from rag.config import LexicalShares
 from rag.detail_kinds import DetailKind
 from rag.lexicon import Lexicon
 from rag.models import Hit
@@ -59,11 +60,16 @@ def context(chunk: Chunk) -> str:
     return " ".join((*chunk.heading_path, chunk.label))
 
 
-def lexical(view: IndexView, terms: set[str], chunk: Chunk, sentence: str) -> float:
-    """Known-term coverage of the sentence; terms found only in its headings count half."""
+def lexical(view: IndexView, terms: set[str], chunk: Chunk, sentence: str, heading_share: float) -> float:
+    """Known-term coverage of the sentence; terms found only in its headings count `heading_share` of one."""
     own = coverage(view, terms, sentence, known_only=True)
     with_headings = coverage(view, terms, context(chunk) + sentence, known_only=True)
-    return own + 0.5 * (with_headings - own)
+    return own + heading_share * (with_headings - own)
+
+
+def blend(base: float, other: float, share: float) -> float:
+    """`other` weighted `share` against `base` (answerer.toml [lexical])."""
+    return (1.0 - share) * base + share * other
 
 
 def states(kind: DetailKind, text: str, lexicon: Lexicon, terms: Iterable[str] = ()) -> bool:
@@ -123,8 +129,8 @@ def _minmax(values: list[float]) -> list[float]:
 
 
 def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, weights: dict[str, float],
-                      *, clauses: int, scorer: SentenceScorer | None, details: Sequence[DetailKind] = (),
-                      focus: str = "") -> list[Evidence]:
+                      shares: LexicalShares, *, clauses: int, scorer: SentenceScorer | None,
+                      details: Sequence[DetailKind] = (), focus: str = "") -> list[Evidence]:
     """Every sentence of the top `clauses` clauses, featurised and scored.
 
     Boilerplate lines (signature, date, attachment, headings) are left out unless the question
@@ -151,11 +157,11 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
     dense = _minmax(scorer([u[2] for u in units]) if scorer and units else [0.0] * len(units))
     out = []
     for (rank, hit, sentence), sim in zip(units, dense, strict=True):
-        lex = lexical(view, terms, hit.chunk, sentence)
+        lex = lexical(view, terms, hit.chunk, sentence, shares.heading_share)
         if focus_terms:
-            lex = 0.5 * lex + 0.5 * lexical(view, focus_terms, hit.chunk, sentence)
+            lex = blend(lex, lexical(view, focus_terms, hit.chunk, sentence, shares.heading_share), shares.focus_share)
         if phrases:
-            lex = 0.5 * lex + 0.5 * sum(p in sentence for p in phrases) / len(phrases)
+            lex = blend(lex, sum(p in sentence for p in phrases) / len(phrases), shares.phrase_share)
         features = {
             "lexical": lex,
             "dense": sim,

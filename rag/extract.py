@@ -78,8 +78,8 @@ def answer_lookup(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, confi
     if not asked:
         return PartResult(retrieval.query, _whole(chunks, view), "lookup")
     focused = replace(retrieval, lexical=" ".join(asked), hits=retrieval.hits[: config.limits.max_citations * 3])
-    evidence = [e for e in sentence_evidence(focused, view, lexicon, config.sentence, clauses=len(chunks),
-                                             scorer=scorer) if e.lexical > 0]
+    evidence = [e for e in sentence_evidence(focused, view, lexicon, config.sentence, config.lexical,
+                                             clauses=len(chunks), scorer=scorer) if e.lexical > 0]
     if not evidence:
         return PartResult(retrieval.query, _whole(chunks, view), "lookup")
     best = max(evidence, key=lambda e: (e.score, -e.rank))
@@ -131,7 +131,8 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
         return answer_lookup(retrieval, view, lexicon, config, scorer, details)
     unknown = absent(details, view, lexicon)
     details = [k for k in details if not k.corpus]
-    evidence = sentence_evidence(retrieval, view, lexicon, config.sentence, clauses=config.limits.clauses_considered,
+    evidence = sentence_evidence(retrieval, view, lexicon, config.sentence, config.lexical,
+                                 clauses=config.limits.clauses_considered,
                                  scorer=scorer, details=details, focus=focus)
     ranked = tuple(sorted(evidence, key=lambda e: (-e.score, e.rank)))
     # a question asked within a named clause (“先进制造业那部分…”) is answered there when the clause has sentences

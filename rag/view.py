@@ -82,6 +82,7 @@ class IndexView:
     fitted_boilerplate: frozenset[str] | None = None  # from the artifact; else found on first need
     fitted_content: dict[str, str] | None = None  # likewise: the rare-term text of each clause
     _word_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _writes_cache: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, name: str, chunks: list[Chunk], lexicon: Lexicon,
@@ -185,8 +186,13 @@ class IndexView:
         return {k: text.lower() for k, text in self.content.items()}
 
     def writes(self, phrase: str) -> bool:
-        """Whether the corpus's clauses hold `phrase` verbatim (case-insensitive)."""
-        return phrase.lower() in self._content_lower
+        """Whether the corpus's clauses hold `phrase` verbatim (case-insensitive); remembered per phrase
+        (a scan of a large corpus costs milliseconds; the callers ask pairs of the lexicon's general
+        words only, so the memory is bounded)."""
+        key = phrase.lower()
+        if key not in self._writes_cache:
+            self._writes_cache[key] = key in self._content_lower
+        return self._writes_cache[key]
 
     def generic_phrases(self, text: str) -> list[str]:
         """The phrases of two general words that the corpus writes together (企业+标准 → 企业标准): a topic
