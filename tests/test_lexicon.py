@@ -79,6 +79,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("评估是一年一次还是半年一次", "frequency"), ("要抵押啥", "procedure"), ("申报材料要哪些", "procedure"),
     ("离目标70%还差多少", "status"), ("目前科技计划项目形成标准的比例是多少", "status"),
     ("各部门要配几个标准化专职人员?", "count"),
+    ("跟三门结对的国外城市是哪一个?", "place"), ("结对的是哪个外国城市", "place"), ("科普基地建在三门哪里", "place"),
+    ("示范产业链 龙头企业叫啥", "company"), ("去年贡献奖是谁拿的", "company"), ("有没有奖励资金?具体多少?", "money"),
+    ("When is it paid?", "payment"), ("奖励什么时候兑现", "payment"), ("how I apply residence permit", "licence"),
     ("GEP具体怎么算,公式是啥", "method"), ("用什么公式", "method"), ("COD浓度是多少", "measure"),
     ("反馈意见有没有固定的表格", "form"), ("提意见有格式要求吗", "form"), ("COD限值是多少", "measure"),
     ("How much money is the award?", "money"), ("What is the cash award for the prize?", "money"),
@@ -402,6 +405,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("奖励标准化成果吗", "money"), ("补贴标准研制吗", "money"),
     ("这么算下来有几条", "method"), ("公式化的管理", "method"), ("表述上有没有变化", "form"),
     ("减排标准要求什么", "measure"), ("三家企业入选了吗", "company"),
+    ("谁拿主意", "company"), ("企业叫停了吗", "company"), ("资金具体用在哪些方面", "money"),
+    ("奖励什么时候开始评", "payment"), ("标准化基地建在三门好不好", "place"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -707,6 +712,10 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert lex.asked_before_comma.search("企业标准总师要培养几个人")
     assert lex.asked_before_comma.search("有没有我们这个行业")
     assert not lex.asked_before_comma.search("我是做阀门的") and not lex.asked_before_comma.search("我们几家同行企业")
+    # a question word with its noun ends the part too (“提意见能用啥方式 是不是必须跑去现场”), not a statement
+    assert lex.asked_before_comma.search("提意见能用啥方式") and lex.asked_before_comma.search("要走什么程序")
+    assert not lex.asked_before_comma.search("我们厂是什么都做的")
+    assert not lex.asked_before_comma.search("也没有什么办法")
     assert lex.further_adverb.search("主要举措里又是怎么说的") and lex.follow_on.search("配套上有什么制度")
     assert lex.follow_on.search("这个奖后面有没有说要完善相关制度") and lex.follow_on.search("改革创新那部分咋说")
     assert not lex.follow_on.search("具体如下") and not lex.follow_on.search("企业标准总师要培育多少名")
@@ -800,6 +809,7 @@ def test_clause_reference_vocabulary(lex: Lexicon) -> None:
     assert refs.preamble.search("实施意见开头怎么定位标准") and not refs.preamble.search("开头的几项目标")
     assert refs.preamble.search("开头对标准的定位是怎么说的?")  # a question that starts with 开头
     assert refs.preamble.search("文件一开头说标准是个啥")
+    assert refs.preamble.search("意见稿开头怎么给标准下定义的")
     assert not refs.preamble.search("开头写本县长承诺") and not refs.preamble.search("回答以“经核实”开头")
 
 

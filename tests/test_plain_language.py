@@ -724,3 +724,8 @@ def test_a_follow_up_naming_only_another_topic_asks_the_last_questions_kind_of_d
                {"role": "assistant", "content": "发展目标提出“培育企业标准总师10名以上”【一(二)-4】。"}]
     answer = assistant.answer(question, history)  # how many, of the new topic: 3家以上, not its programme
     assert _cited(answer)[:1] == ["一(二)-4"] and "3家以上" in answer.answer, answer.answer
+
+
+def test_a_question_word_with_its_noun_before_a_typed_space_ends_the_first_asked_part(assistant: Assistant) -> None:
+    answer = assistant.answer("提意见能用啥方式 是不是必须跑去现场")  # phone typing: a space for a comma
+    assert not answer.refused and _cited(answer)[:1] == ["公告"] and "电子邮件" in answer.answer, answer.answer
