@@ -52,6 +52,7 @@ class References:
     scope: re.Pattern[str] | None = None  # after a piece of a clause's title, names that clause (先进制造业那部分)
     piece_min: int = 4  # the fewest characters of a title that name its clause
     piece_lead: re.Pattern[str] | None = None  # what may stand right before such a piece (else it ends another phrase)
+    last: re.Pattern[str] | None = None  # “最后一条”: the last clause of the document or of the part it names
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Lexicon:
     qualifier: re.Pattern[str]
     refers_back: re.Pattern[str]
     article_only: re.Pattern[str]
+    next_clause: re.Pattern[str]
     short_chars: int
     multipart_split: re.Pattern[str]
     asked_before_comma: re.Pattern[str]
@@ -238,6 +240,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         qualifier=fo("qualifier"),
         refers_back=fo("refers_back"),
         article_only=fo("article_only"),
+        next_clause=fo("next_clause", "(?!)"),
         short_chars=int(follow.get("short_chars", 6)),
         multipart_split=mu("split"),
         asked_before_comma=mu("asked_before_comma"),
@@ -256,7 +259,8 @@ def load_lexicon(directory: Path) -> Lexicon:
                               str(refs.get("ask_prefix", "")),
                               pattern(refs["scope"], "patterns.toml references.scope") if "scope" in refs else None,
                               int(refs.get("piece_min", 4)),
-                              pattern(refs.get("piece_lead", "(?!)"), "patterns.toml references.piece_lead")),
+                              pattern(refs.get("piece_lead", "(?!)"), "patterns.toml references.piece_lead"),
+                              pattern(refs.get("last", "(?!)"), "patterns.toml references.last")),
         texts={lang: {str(k): str(v) for k, v in table.items()} for lang, table in texts.items()},
         glossary=glossary,
         glossary_pattern=glossary_re,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 import opencc
@@ -140,8 +140,23 @@ def _section(text: str, g: Mapping[str, re.Pattern[str]], sections: Mapping[str,
     return next((num for name, num in sections.items() if name and name in text), None)
 
 
+def clause_inside(clause_id: str, prefix: str) -> bool:
+    """二(七)2 is inside 二(七); 二(七)12 is not inside 二(七)1; 三(一) is inside the section 三."""
+    if not clause_id.startswith(prefix) or clause_id == prefix:
+        return False
+    nxt = clause_id[len(prefix)]
+    return nxt == "-" or (prefix.endswith(")") and nxt.isdigit()) or (nxt == "(" and "(" not in prefix)
+
+
+def _last_clause(prefix: str | None, order: Sequence[str]) -> str | None:
+    """The last numbered clause (one with a section number) of `order`, within `prefix` when one is named."""
+    numbered = [c for c in order if "(" in c and (not prefix or clause_inside(c, prefix))]
+    return numbered[-1] if numbered else None
+
+
 def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str],
-                     items: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None) -> str | None:
+                     items: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None,
+                     order: Sequence[str] = ()) -> str | None:
     """The clause-id prefix a question names, or None.
 
     Understands “二(七)2”, “二、(七)2”, “一(二)-4”, a hotline's “二七三”/“2.7.3”, the preamble words,
@@ -149,7 +164,8 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
     “二部分三大项里的第二条”, “二的第五个第二小点”, and through `sections` (section name → numeral,
     e.g. 主要举措 → 二) “主要举措第四点第一条”; through `items` (item title → id, e.g. 发展目标 → 一(二))
     “发展目标第四个破折号”; through `titles` (a clause's own title → id) “优化标准供给结构”. A bare
-    “二(七)” names the whole item; the caller expands it to the clauses it contains.
+    “二(七)” names the whole item; the caller expands it to the clauses it contains. With the clause ids
+    in document `order`, “最后一条” / “第二部分最后一条” name the last numbered clause (of that part).
     """
     g = _grammar(refs)
     text = _part_of_section(normalize(question), g, sections)
@@ -170,6 +186,8 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
     item_no, article_no = _numbers(text, g)
     named_item = next((cid for name, cid in sorted((items or {}).items(), key=lambda kv: -len(kv[0]))
                        if name and name in text), None)
+    if refs.last and order and refs.last.search(text):
+        return _last_clause(named_item or _section(text, g, sections), order)
     if named_item and item_no is not None:
         return f"{named_item}{item_no}"  # 发展目标第四条 → 一(二)4 (the caller also tries 一(二)-4)
     section = _section(text, g, sections)

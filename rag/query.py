@@ -63,12 +63,15 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     """A standalone version of `question`; unchanged when it does not lean on the history."""
     users = _user_turns(history)
     text = plain(question, lexicon)
-    if not users or parse_clause_ref(text, lexicon.references, view.sections, view.items):
+    if not users or parse_clause_ref(text, lexicon.references, view.sections, view.items, order=view.clause_order()):
         return text
     previous = lexicon.spelled_out(normalize(users[-1]))
     if lexicon.this_clause.search(text) and (clause := last_cited_clause(history)):
         return f"{clause} {text}"
-    prev_ref = parse_clause_ref(previous, lexicon.references, view.sections, view.items)
+    prev_ref = parse_clause_ref(previous, lexicon.references, view.sections, view.items, order=view.clause_order())
+    if lexicon.next_clause.search(text) and (last := last_cited_clause(history) or prev_ref) \
+            and (following := view.following(last)):
+        return f"{following} {text}"  # “下一条呢?”
     if (article := lexicon.article_only.search(text)) and prev_ref:
         return f"{_next_article(prev_ref, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)

@@ -36,7 +36,7 @@ from rag.lexical import (
     sentences,
 )
 from rag.lexicon import Lexicon
-from rag.normalize import HAN, parse_clause_ref, scoped_clause
+from rag.normalize import HAN, clause_inside, parse_clause_ref, scoped_clause
 
 log = logging.getLogger(__name__)
 _SECTION = re.compile(rf"^([{CN_NUM}]+)、(.+)$")
@@ -246,8 +246,23 @@ class IndexView:
     def named(self, text: str, primary_doc: str,
               exclude: frozenset[str] = frozenset()) -> tuple[str | None, list[Chunk]]:
         """The clause reference a text makes (by number, section or item title) and its chunks."""
-        ref = parse_clause_ref(text, self.lexicon.references, self.sections, self.items, self.titles)
+        ref = parse_clause_ref(text, self.lexicon.references, self.sections, self.items, self.titles,
+                               self.clause_order(primary_doc))
         return ref, (self.lookup(ref, primary_doc, exclude) if ref else [])
+
+    def clause_order(self, doc_id: str | None = None) -> list[str]:
+        """The clause ids of one document (of all, document after document) in reading order."""
+        return list(dict.fromkeys(c.clause_id for c in self.chunks if doc_id is None or c.doc_id == doc_id))
+
+    def following(self, clause_id: str) -> str | None:
+        """The clause after `clause_id` (after the last clause inside it, for an item named whole: 二(七) → 三(一))
+        in the first document that has it; None after a document's last clause."""
+        for doc_id in dict.fromkeys(c.doc_id for c in self.chunks):
+            order = self.clause_order(doc_id)
+            at = [i for i, c in enumerate(order) if c == clause_id or clause_inside(c, clause_id)]
+            if at:
+                return order[at[-1] + 1] if at[-1] + 1 < len(order) else None
+        return None
 
     def scope(self, text: str, items: bool = False) -> str | None:
         """The clause (or section: “保障措施里”) a text asks within by a piece of its title (“先进制造业那部分”),
@@ -268,7 +283,7 @@ class IndexView:
                 if exact and re.search(r"\d$", cand):
                     return exact
                 inside = [c for c in self.chunks
-                          if c.doc_id == doc_id and (c.clause_id == cand or _inside(c.clause_id, cand))]
+                          if c.doc_id == doc_id and (c.clause_id == cand or clause_inside(c.clause_id, cand))]
                 if inside:
                     return inside
         return []
@@ -303,11 +318,3 @@ def _title_of(label: str) -> str:
         if m := pattern.search(label):
             return m[1].strip()
     return ""
-
-
-def _inside(clause_id: str, prefix: str) -> bool:
-    """二(七)2 is inside 二(七); 二(七)12 is not inside 二(七)1; 三(一) is inside the section 三."""
-    if not clause_id.startswith(prefix) or clause_id == prefix:
-        return False
-    nxt = clause_id[len(prefix)]
-    return nxt == "-" or (prefix.endswith(")") and nxt.isdigit()) or (nxt == "(" and "(" not in prefix)

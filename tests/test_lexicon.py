@@ -827,6 +827,39 @@ def test_a_part_named_after_a_sections_title_is_an_item_of_that_section(lex: Lex
     assert parse_clause_ref("二(四) 第1条", lex.references, sections, {}) == "二(四)"  # a follow-up's own ordinal
 
 
+_ORDER = ["公告", "序言", "一(一)", "一(二)", "一(二)-1", "一(二)-4", "二(一)1", "二(七)2", "二(七)3",
+          "三(一)", "三(三)"]
+
+
+@pytest.mark.parametrize(("question", "ref"), [
+    ("最后一条说的啥", "三(三)"), ("第二部分最后一条讲什么", "二(七)3"), ("保障措施最后一条 宣传那块", "三(三)"),
+    ("发展目标最后一条", "一(二)-4"), ("总体要求最后那条", "一(二)-4"),
+    ("第一个和最后一个分别是啥?", None), ("发展目标最后一段说要彰显什么", "一(二)"),  # a list's entry, a paragraph
+])
+def test_the_last_clause_is_named_within_the_part_or_item_the_question_names(lex: Lexicon, question: str,
+                                                                            ref: str | None) -> None:
+    from rag.normalize import parse_clause_ref
+
+    sections = {"总体要求": "一", "主要举措": "二", "保障措施": "三"}
+    assert parse_clause_ref(question, lex.references, sections, {"发展目标": "一(二)"}, order=_ORDER) == ref
+
+
+def test_without_the_clause_order_the_last_clause_names_nothing(lex: Lexicon) -> None:
+    from rag.normalize import parse_clause_ref
+
+    assert parse_clause_ref("最后一条说的啥", lex.references, {}, {}) is None
+
+
+@pytest.mark.parametrize("text", ["下一条呢?", "下一项讲啥", "那下条呢", "后一条", "and the next clause?"])
+def test_next_clause_words(lex: Lexicon, text: str) -> None:
+    assert lex.next_clause.search(text.lower())
+
+
+@pytest.mark.parametrize("text", ["下条件", "下一步怎么做", "上一条呢", "下一年的目标", "next year"])
+def test_words_that_are_not_the_next_clause(lex: Lexicon, text: str) -> None:
+    assert not lex.next_clause.search(text.lower())
+
+
 @pytest.mark.parametrize(("question", "ref"), [("(七)第2点 二维码那句 原文", "二(七)2"), ("（五）第2点", "二(五)2"),
                                              ("(七)", "二(七)"), ("(一)第2点", None), ("一(二)第4条", "一(二)4")])
 def test_an_item_written_without_its_part_belongs_to_the_only_part_that_has_it(lex: Lexicon, question: str,

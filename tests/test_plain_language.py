@@ -729,3 +729,27 @@ def test_a_follow_up_naming_only_another_topic_asks_the_last_questions_kind_of_d
 def test_a_question_word_with_its_noun_before_a_typed_space_ends_the_first_asked_part(assistant: Assistant) -> None:
     answer = assistant.answer("提意见能用啥方式 是不是必须跑去现场")  # phone typing: a space for a comma
     assert not answer.refused and _cited(answer)[:1] == ["公告"] and "电子邮件" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("history", "clause"), [
+    ([{"role": "user", "content": "二(七)2讲什么"}], "二(七)3"),  # after the clause the last question named
+    ([{"role": "user", "content": "群众办事那块怎么说"},
+      {"role": "assistant", "content": "提升“一网通办”…【二(三)2】"}], "二(三)3"),  # after the clause last cited
+    ([{"role": "user", "content": "二(六)讲什么"}], "二(七)1"),  # after an item asked whole: the next item's first
+])
+def test_next_clause_follow_up_reads_the_clause_after_the_last_one(assistant: Assistant,
+                                                                   history: list[dict[str, str]], clause: str) -> None:
+    assert _cited(assistant.answer("下一条呢?", history)) == [clause]
+
+
+@pytest.mark.parametrize(("question", "clause"), [("最后一条说的啥", "三(三)"), ("第二部分最后一条讲什么", "二(七)3")])
+def test_the_last_clause_of_the_document_or_a_part_is_looked_up(assistant: Assistant, question: str,
+                                                                clause: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and _cited(answer) == [clause], answer.answer
+
+
+def test_following_is_none_after_the_documents_last_clause(assistant: Assistant) -> None:
+    view = assistant.retriever.view()
+    assert view.following("三(三)") is None and view.following("二(七)") == "三(一)"
+    assert view.following("公告") == "序言"
