@@ -79,6 +79,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("评估是一年一次还是半年一次", "frequency"), ("要抵押啥", "procedure"), ("申报材料要哪些", "procedure"),
     ("离目标70%还差多少", "status"), ("目前科技计划项目形成标准的比例是多少", "status"),
     ("各部门要配几个标准化专职人员?", "count"),
+    ("要加快培育哪些现代化新型组织", "examples"), ("基本单元指的是哪些社区", "examples"),
+    ("企业标准总师要考什么科目", "procedure"),
     ("跟三门结对的国外城市是哪一个?", "place"), ("结对的是哪个外国城市", "place"), ("科普基地建在三门哪里", "place"),
     ("示范产业链 龙头企业叫啥", "company"), ("去年贡献奖是谁拿的", "company"), ("有没有奖励资金?具体多少?", "money"),
     ("When is it paid?", "payment"), ("奖励什么时候兑现", "payment"), ("how I apply residence permit", "licence"),
@@ -405,6 +407,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("奖励标准化成果吗", "money"), ("补贴标准研制吗", "money"),
     ("这么算下来有几条", "method"), ("公式化的管理", "method"), ("表述上有没有变化", "form"),
     ("减排标准要求什么", "measure"), ("三家企业入选了吗", "company"),
+    ("纳入考核?怎么考", "procedure"), ("纳入考核啊 考哪些", "procedure"), ("有没有说哪些银行参与", "examples"),
+    ("未来社区具体是哪几个小区", "examples"),
     ("谁拿主意", "company"), ("企业叫停了吗", "company"), ("资金具体用在哪些方面", "money"),
     ("奖励什么时候开始评", "payment"), ("标准化基地建在三门好不好", "place"),
 ])
@@ -477,6 +481,17 @@ def test_detail_kinds_know_what_states_them(lex: Lexicon, kind: str, stated: str
     detail = next(k for k in lex.details if k.name == kind)
     assert states(detail, stated, lex)
     assert not states(detail, not_stated, lex)
+
+
+def test_a_list_of_examples_names_the_ones_of_the_sort_asked(lex: Lexicon) -> None:
+    from rag.evidence import states
+
+    examples, name = (next(k for k in lex.details if k.name == n) for n in ("examples", "name"))
+    listed = "加快培育未来实验室、未来市场等现代化新型组织"
+    assert states(examples, listed, lex, ["新型组织"])
+    assert not states(examples, "加快培育现代化新型组织", lex, ["新型组织"])
+    assert not states(examples, listed, lex, ["二维码"])  # the list must stand beside what is asked about
+    assert not states(name, listed, lex, ["新型组织"])  # “具体是哪一个” asks one named thing: a list is no name
 
 
 def test_a_figure_is_stated_only_by_itself_in_the_corpus(lex: Lexicon) -> None:
