@@ -1038,3 +1038,11 @@ def test_a_question_names_another_body_when_the_notice_does_not_name_it(lex: Lex
     notice = (ROOT / "corpus" / "sanmen-opinion-2023-draft.txt").read_text(encoding="utf-8").split("附件")[0]
     assert names_other_body(normalize(question), notice, lex) is other
 
+
+
+def test_a_year_is_the_context_of_a_target_not_a_topic_a_sentence_must_cover(lex: Lexicon) -> None:
+    from rag.evidence import topic_terms
+
+    terms = topic_terms("By 2025, what is the target for the average time needed to draft a local standard?", lex)
+    assert "2025" not in terms and "local" in terms
+    assert "1812" in topic_terms("文件里1812是什么", lex)  # a number that is no year stays a topic
