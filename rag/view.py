@@ -83,6 +83,7 @@ class IndexView:
     fitted_content: dict[str, str] | None = None  # likewise: the rare-term text of each clause
     _word_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _writes_cache: dict[str, bool] = field(default_factory=dict, repr=False)
+    _order_cache: dict[str | None, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, name: str, chunks: list[Chunk], lexicon: Lexicon,
@@ -250,9 +251,13 @@ class IndexView:
                                self.clause_order(primary_doc))
         return ref, (self.lookup(ref, primary_doc, exclude) if ref else [])
 
-    def clause_order(self, doc_id: str | None = None) -> list[str]:
-        """The clause ids of one document (of all, document after document) in reading order."""
-        return list(dict.fromkeys(c.clause_id for c in self.chunks if doc_id is None or c.doc_id == doc_id))
+    def clause_order(self, doc_id: str | None = None) -> tuple[str, ...]:
+        """The clause ids of one document (of all, document after document) in reading order; built once per
+        view, as every question with a reference or a follow-up asks it and a view's chunks never change."""
+        if doc_id not in self._order_cache:
+            self._order_cache[doc_id] = tuple(dict.fromkeys(c.clause_id for c in self.chunks
+                                                            if doc_id is None or c.doc_id == doc_id))
+        return self._order_cache[doc_id]
 
     def following(self, clause_id: str) -> str | None:
         """The clause after `clause_id` (after the last clause inside it, for an item named whole: 二(七) → 三(一))
