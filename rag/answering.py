@@ -18,7 +18,7 @@ from rag.extract import PartResult, answer_lookup, answer_occurrences, answer_pa
 from rag.locate import locate
 from rag.models import Answer, Citation, Hit, Related, Trace
 from rag.normalize import named_section
-from rag.query import Query
+from rag.query import Query, names_topic
 from rag.retrieve import Retrieval
 from rag.scope import cited_question
 from rag.view import IndexView
@@ -175,7 +175,9 @@ class RetrieveStage(Composer):
             own = self.a.lexicon.asked_details(text)
             # a follow-up asks what its own words ask, or else what the question it follows asked, unless it
             # asks for something further (“这个奖后面有没有说…”) or what the text says at all (“有啥说法?”)
-            inherits = index not in query.further and not self.a.lexicon.general_ask.search(focus)
+            # or names a topic of its own without swapping the last one's (“干部考核会看这个吗?”)
+            inherits = index not in query.further and not self.a.lexicon.general_ask.search(focus) and (
+                not names_topic(focus, self.a.lexicon, view) or bool(self.a.lexicon.swaps_topic.search(focus.lower())))
             details = (query.details or own if inherits else query.details) if focus else own
             parts.append(answer_part(text, retrieval, view, self.a.lexicon, self.a.config, scorer=scorer,
                                      english=query.english, details=details, focus=focus))

@@ -76,7 +76,8 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
         return f"{_next_article(prev_ref, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
     lowered = text.lower()
-    if lexicon.dependent.search(lowered) or len(content) <= lexicon.short_chars:
+    # a question that names no topic of its own (“能列一下是哪些吗”) asks about the previous one's
+    if lexicon.dependent.search(lowered) or len(content) <= lexicon.short_chars or not names_topic(text, lexicon, view):
         named = [w for w in topic_of(text, lexicon, view).split()
                  if len(w) >= lexicon.topic_min_chars and not lexicon.qualifier.fullmatch(w)] \
             or view.generic_phrases(text)  # “那企业标准呢?” names a topic of two general words

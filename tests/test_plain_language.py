@@ -753,3 +753,20 @@ def test_following_is_none_after_the_documents_last_clause(assistant: Assistant)
     view = assistant.retriever.view()
     assert view.following("三(三)") is None and view.following("二(七)") == "三(一)"
     assert view.following("公告") == "序言"
+
+
+@pytest.mark.parametrize("question", ["能列一下是哪些吗", "都有哪些?列一下"])
+def test_a_follow_up_naming_no_topic_of_its_own_asks_about_the_last_question(assistant: Assistant,
+                                                                           question: str) -> None:
+    history = [{"role": "user", "content": "公共服务那块讲了几个领域?"},
+               {"role": "assistant", "content": "聚焦9大重点领域。"}]
+    answer = assistant.answer(question, history)
+    assert _cited(answer)[:1] == ["二(三)3"] and "幼有所育" in answer.answer, answer.answer
+
+
+def test_a_follow_up_with_a_topic_of_its_own_does_not_inherit_the_last_questions_kind_of_detail(
+        assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "标准化工作谁来管?"},  # asked a department
+               {"role": "assistant", "content": "坚持党对标准化工作的全面领导,完善标准化议事协调机制。"}]
+    answer = assistant.answer("干部考核会看这个吗?", history)
+    assert not answer.refused and _cited(answer)[:1] == ["三(一)"] and "政绩考核" in answer.answer, answer.answer
