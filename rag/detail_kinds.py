@@ -101,9 +101,11 @@ def pattern(value: Any, where: str, flags: int = re.IGNORECASE) -> re.Pattern[st
 
 def load_details(table: dict[str, Any]) -> tuple[DetailKind, ...]:
     """The [[detail]] entries of details.toml, in order (the first kind that asks wins ties downstream)."""
-    kinds = []
+    kinds: list[DetailKind] = []
     for i, raw in enumerate(table.get("detail", [])):
         where = f"details.toml detail #{i + 1}"
+        if any(k.name == str(raw.get("name")) for k in kinds):  # refusal texts and the hit-test page name kinds
+            raise LexiconError(f"{where}: the name {raw.get('name')!r} is already taken by an earlier kind")
         source = raw.get("states_from")
         states = (None if source == "places" else re.compile(r"(?!)") if source == "question"
                   else pattern(raw.get("states"), where + " states"))

@@ -73,6 +73,7 @@ class Lexicon:
     basis_citing: re.Pattern[str]
     basis_content: re.Pattern[str]
     own_number: re.Pattern[str]  # asks a document's number (文号)
+    own_status: re.Pattern[str]  # asks whether the document itself is in force or a draft
     document_words: str
     issuer_gap: tuple[int, int]  # characters between an issuer's name and a document word: CJK, Latin
     this_clause: re.Pattern[str]
@@ -231,6 +232,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         basis_citing=ba("citing"),
         basis_content=ba("content"),
         own_number=ba("own_number", "(?!)"),
+        own_status=ba("own_status", "(?!)"),
         document_words=str(basis["document_words"]),
         issuer_gap=(int(basis.get("issuer_gap", 7)), int(basis.get("issuer_gap_latin", 20))),
         this_clause=fo("this_clause"),

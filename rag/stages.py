@@ -59,6 +59,12 @@ class CatalogStage:
             if basis is not None:
                 return basis
         primary = a.documents.get(primary_id)
+        # “这个意见已经生效了吗?”: the catalog's status (a draft for comment), cited where the text says it
+        asks_status = bool(lexicon.own_status.search(lowered)) and not query.details
+        if primary is not None and primary.status and asks_status and \
+                not names_topic(lexicon.own_status.sub(" ", lowered), lexicon, view) and \
+                (stated := self._status(query, view, primary)) is not None:
+            return stated
         # “这个实施意见的文号是多少?” of a draft: the numbers in its text are those of the documents it cites
         if primary is not None and not primary.number and lexicon.own_number.search(lowered):
             says = primary.status  # an empty status is in every chunk: then no clause says it
@@ -70,6 +76,24 @@ class CatalogStage:
         if places := foreign_places(question, view.corpus_text, jurisdiction, lexicon):
             return a.refuse(query, "out_of_scope", compose.place_text(title, jurisdiction, places, lexicon, query.lang))
         return None
+
+    def _status(self, query: Query, view: IndexView, primary: Document) -> Answer | None:
+        """The first sentence of the document that names its status (征求意见稿), quoted under the status."""
+        found = next(((c, s) for c in view.chunks if c.doc_id == primary.doc_id
+                      for s in view.sentences(c) if primary.status in s), None)
+        if found is None:
+            return None
+        chunk, quote = found
+        citation = Citation(chunk.doc_id, chunk.clause_id, chunk.label, quote)
+        lexicon = self.assistant.lexicon
+        head = lexicon.text(query.lang, "own_status", title=self.assistant.title(primary.doc_id),
+                            status=primary.status)
+        text = compose.answer_text((citation,), self.assistant.title, lexicon, query.lang, ())
+        text = f"{head}\n{text}"
+        if query.traditional and not query.english:
+            text = compose.traditional(text, (citation,))
+        return Answer(query.raw, text, False, (citation,), "extractive", standalone_question=query.standalone,
+                      reason="catalog")
 
     def _basis(self, query: Query, view: IndexView) -> Answer | None:
         """“依据哪些文件?”: the catalog's cited documents, cited to the sentence of 序言 naming them."""

@@ -43,3 +43,12 @@ def test_blend_weighs_the_second_source_by_its_share() -> None:
     assert blend(0.2, 1.0, 0.5) == pytest.approx(0.6)
     assert blend(0.2, 1.0, 0.0) == pytest.approx(0.2)
     assert blend(0.2, 1.0, 0.75) == pytest.approx(0.8)
+
+
+def test_two_detail_kinds_with_one_name_are_an_error_naming_the_second() -> None:
+    from rag.detail_kinds import load_details
+
+    entry = {"name": "channel", "label": "方式", "asks": "怎么提", "states": "电话"}
+    assert [k.name for k in load_details({"detail": [entry]})] == ["channel"]
+    with pytest.raises(LexiconError, match=r"detail #2.*'channel'"):
+        load_details({"detail": [entry, {**entry, "label": "另一种方式"}]})

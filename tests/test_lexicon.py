@@ -277,6 +277,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("备案流程和需要的材料有哪些", "procedure"), ("“五治融合”指哪五治?", "breakdown"),
     ("申请成为标准创新型企业要走什么流程?", "procedure"), ("评上专利标准融合发展企业可以减多少税?", "money"),
     ("will the final version be published, and when?", "effective"), ("不公开标准会怎么处理?", "consequence"),
+    ("对这个文件有意见怎么提?", "comment_route"), ("想提点意见,怎么交?", "comment_route"),
+    ("建议怎么反馈给你们", "comment_route"), ("how do i send my comments on the draft?", "comment_route"),
+    ("那有意见的话具体发给谁?", "person"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -417,6 +420,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("奖励什么时候开始评", "payment"), ("标准化基地建在三门好不好", "place"),
     ("意见反馈要寄到哪个单位?", "address"),  # the body it goes to, not its street
     ("碰到重大事项要怎么处理?", "consequence"),  # how to handle it, not what befalls a failure
+    # what the text proposes, how it arose, how it words a topic (意见 names the document)
+    ("文件提了哪些意见?", "comment_route"), ("这个实施意见是怎么提出来的?", "comment_route"),
+    ("GEP核算在意见里是怎么提的?", "comment_route"), ("RCEP 在意见里怎么提的", "comment_route"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -480,6 +486,7 @@ def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexic
     ("procedure", "申报资料报县市场监管局", "在新材料、光学光电子等技术领域探索"),
     ("place", "在临海市设立分中心", "提高县城地下空间开发利用水平"),  # 高县 is inside 提高县城, no place
     ("place", "高标准引领横渡、亭旁、花桥3个山区镇", "争创台州市标准创新贡献奖1项以上"),  # home names no site
+    ("comment_route", "请于2023年11月21日前以电话或电子邮件等方式反馈", "县市场监管局牵头起草了征求意见稿"),
 ])
 def test_detail_kinds_know_what_states_them(lex: Lexicon, kind: str, stated: str, not_stated: str) -> None:
     from rag.evidence import states
@@ -624,6 +631,25 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
     assert not lex.own_number.search("这个意见几号截止") and not lex.own_number.search("11号前交意见")
 
 
+@pytest.mark.parametrize(("question", "asks"), [
+    ("这个文件生效了没有?", True), ("这个标准化实施意见已经正式生效了吗?", True), ("是正式文件还是草稿", True),
+    ("这个意见现在有效吗", True), ("is this document already in force, or is it still a draft?", True),
+    ("is the opinion final?", True),
+    ("这个意见什么时候正式生效?", False), ("正式文件啥时候出?", False), ("企业标准总师要培育多少名?", False),
+    ("when will it take effect?", False),
+])
+def test_a_question_whether_the_document_itself_is_in_force(lex: Lexicon, question: str, asks: bool) -> None:
+    assert bool(lex.own_status.search(normalize(question).lower())) is asks
+
+
+@pytest.mark.parametrize(("question", "effective"), [
+    ("这个意见正式生效了吗?", False), ("是否已经正式印发?", False),  # whether, not when: the notice answers it
+    ("这个意见正式啥时候印发实施", True), ("正式生效是哪天", True),
+])
+def test_whether_it_is_in_force_is_no_question_of_when(lex: Lexicon, question: str, effective: bool) -> None:
+    assert ("effective" in _kinds(lex, question)) is effective
+
+
 @pytest.mark.parametrize(("pattern", "question", "matches"), [
     # how a named section is divided
     *(("outline", q, True) for q in ("保障措施一共几条?分别是什么?", "发展目标下面分了哪几个方面?", "第三部分有几条",
@@ -697,6 +723,10 @@ def test_spoken_fillers_are_dropped_only_from_the_start_and_only_before_a_pause(
     ("全国标杆企业", "全国标杆企业"),
     ("公共富余的产能", "公共富余的产能"),
     ("超市监控要装吗", "超市监控要装吗"),
+    # comments on a draft are what notices call 意见和建议; 意见 naming the document, or a 征求意见稿, stays
+    ("对这个文件有意见怎么提", "对这个文件有意见和建议怎么提"), ("想提点意见", "想提意见和建议"),
+    ("反馈意见找谁", "反馈意见和建议找谁"), ("征求意见稿", "征求意见稿"), ("这个意见里说了啥", "这个意见里说了啥"),
+    ("征求意见到哪天", "征求意见到哪天"),
 ])
 def test_everyday_short_forms_are_read_as_the_terms_texts_spell_out(lex: Lexicon, question: str, read: str) -> None:
     assert lex.spelled_out(question) == read

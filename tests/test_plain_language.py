@@ -770,3 +770,25 @@ def test_a_follow_up_with_a_topic_of_its_own_does_not_inherit_the_last_questions
                {"role": "assistant", "content": "坚持党对标准化工作的全面领导,完善标准化议事协调机制。"}]
     answer = assistant.answer("干部考核会看这个吗?", history)
     assert not answer.refused and _cited(answer)[:1] == ["三(一)"] and "政绩考核" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["这个文件生效了没有?", "这个标准化实施意见已经正式生效了吗?",
+                                      "Is this standardization document already in force, or is it still a draft?"])
+def test_whether_the_document_is_in_force_is_answered_with_its_status_and_the_sentence_saying_it(
+        assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and _cited(answer) == ["公告"] and answer.reason == "catalog", answer.answer
+    assert "征求意见稿" in answer.citations[0].quote and "征求意见稿" in answer.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize("question", ["这个意见什么时候正式生效?", "企业标准自我声明公开已经实施了吗"])
+def test_when_it_takes_effect_or_whether_a_measure_is_done_is_not_answered_with_the_status(
+        assistant: Assistant, question: str) -> None:
+    assert assistant.answer(question).refused
+
+
+@pytest.mark.parametrize("question", ["对这个文件有意见怎么提?", "想提点意见,怎么交?",
+                                      "我想对这个标准化的文件提点意见,怎么交上去?"])
+def test_how_to_send_comments_is_answered_by_the_notice(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and _cited(answer)[:1] == ["公告"] and "电子邮件" in answer.answer, answer.answer
