@@ -94,6 +94,7 @@ class Lexicon:
     asking: re.Pattern[str]
     follow_on: re.Pattern[str]
     further_adverb: re.Pattern[str]
+    part_refers_back: re.Pattern[str]  # a part pointing back at the previous part's topic (这类企业)
     references: References
     texts: dict[str, dict[str, str]]
     glossary: dict[str, str]
@@ -254,6 +255,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         # optional: a lexicon dir kept from an older version has none, and then no part counts as further
         follow_on=mu("follow_on", "(?!)"),
         further_adverb=mu("further_adverb", "(?!)"),
+        part_refers_back=mu("refers_back", "(?!)"),
         references=References(str(refs["part"]), str(refs["article"]), str(refs["ordinal"]), str(refs["item"]),
                               pattern(refs["preamble"], "patterns.toml references.preamble"),
                               pattern(refs["lookup_words"], "patterns.toml references.lookup_words"),

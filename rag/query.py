@@ -196,6 +196,10 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
                         or (lexicon.further_adverb.search(piece) and not names_topic(piece, lexicon, view))):
             further.add(len(parts))
             parts.append(f"{topic_of(parts[-1], lexicon, view)} {piece}")
+        elif parts and lexicon.part_refers_back.search(piece.lower()):  # “…对这类企业的培育还有什么说法?”
+            if lexicon.further_adverb.search(piece):
+                further.add(len(parts))
+            parts.append(f"{topic_of(parts[-1], lexicon, view)} {piece}")
         elif parts and topic and not names_topic(piece, lexicon, view) \
                 and any(not k.corpus for k in lexicon.asked_details(piece)):
             # “…开始申报?截止到哪天?” asks another detail of the same (a figure of its own, “有没有2035年的

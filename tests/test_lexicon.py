@@ -653,6 +653,7 @@ def test_whether_it_is_in_force_is_no_question_of_when(lex: Lexicon, question: s
 @pytest.mark.parametrize(("pattern", "question", "matches"), [
     # how a named section is divided
     *(("outline", q, True) for q in ("保障措施一共几条?分别是什么?", "发展目标下面分了哪几个方面?", "第三部分有几条",
+                                     "绿色发展那部分分两条,各讲的什么?",
                                      "How many parts does the opinion have?")),
     *(("outline", q, False) for q in ("发展目标有哪几项指标?", "企业标准总师要培育多少名?", "地方标准要新增几项?")),
     # a follow-up asking what the text says of its topic
@@ -774,6 +775,10 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert not lex.further_adverb.search("企业标准总师要培育多少名")
     assert lex.further_adverb.search("anything else about rcep")
     assert not lex.further_adverb.search("elsewhere in zhejiang")
+    # a part pointing back at the topic of the part before it
+    for piece, refers in (("文件对这类企业的培育还有什么说法", True), ("what about such firms", True),
+                          ("企业标准总师要培育多少名", False), ("这个文件是谁发的", False)):
+        assert bool(lex.part_refers_back.search(piece)) is refers, piece
 
 
 @pytest.mark.parametrize(("piece", "context"), [
@@ -862,6 +867,11 @@ def test_clause_reference_vocabulary(lex: Lexicon) -> None:
     assert refs.preamble.search("开头对标准的定位是怎么说的?")  # a question that starts with 开头
     assert refs.preamble.search("文件一开头说标准是个啥")
     assert refs.preamble.search("意见稿开头怎么给标准下定义的")
+    for question in ("what's the reasoning at the start of the opinion", "what does the preamble say",
+                     "the opening paragraph of the draft"):
+        assert refs.preamble.search(question), question
+    assert not refs.preamble.search("the introduction of international standards")
+    assert not refs.preamble.search("at the start of 2025")
     assert not refs.preamble.search("开头写本县长承诺") and not refs.preamble.search("回答以“经核实”开头")
 
 

@@ -792,3 +792,9 @@ def test_when_it_takes_effect_or_whether_a_measure_is_done_is_not_answered_with_
 def test_how_to_send_comments_is_answered_by_the_notice(assistant: Assistant, question: str) -> None:
     answer = assistant.answer(question)
     assert not answer.refused and _cited(answer)[:1] == ["公告"] and "电子邮件" in answer.answer, answer.answer
+
+
+def test_a_second_part_pointing_back_at_the_first_ones_topic_is_asked_of_that_topic(assistant: Assistant) -> None:
+    answer = assistant.answer("专利标准融合发展企业目标是几家?文件对这类企业的培育还有什么说法?")
+    assert _cited(answer)[:2] == ["一(二)-4", "二(七)1"] and "培育和评定" in answer.answer, answer.answer
+
