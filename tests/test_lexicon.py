@@ -279,7 +279,10 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("will the final version be published, and when?", "effective"), ("不公开标准会怎么处理?", "consequence"),
     ("对这个文件有意见怎么提?", "comment_route"), ("想提点意见,怎么交?", "comment_route"),
     ("建议怎么反馈给你们", "comment_route"), ("how do i send my comments on the draft?", "comment_route"),
+    ("我对这个征求意见稿有点想法,要怎么交上去?", "comment_route"),
     ("那有意见的话具体发给谁?", "person"),
+    ("专利标准融合发展企业评定的具体条件是什么?", "procedure"), ("首台套重大装备怎么认定?", "procedure"),
+    ("什么条件能评上?", "procedure"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -423,6 +426,9 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     # what the text proposes, how it arose, how it words a topic (意见 names the document)
     ("文件提了哪些意见?", "comment_route"), ("这个实施意见是怎么提出来的?", "comment_route"),
     ("GEP核算在意见里是怎么提的?", "comment_route"), ("RCEP 在意见里怎么提的", "comment_route"),
+    ("要寄到哪个电子信箱?", "address"),  # an e-mail address, not a street
+    ("现在去政府办事老让人跑好几趟,这个文件对政务服务有啥打算没?", "status"),  # 好几: several
+    ("这份文件现在是正式发布的还是征求意见的草稿?", "effective"),  # which of two, not when
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -637,6 +643,8 @@ def test_targets_and_basis_questions(lex: Lexicon) -> None:
     ("is the opinion final?", True),
     ("这个意见什么时候正式生效?", False), ("正式文件啥时候出?", False), ("企业标准总师要培育多少名?", False),
     ("when will it take effect?", False),
+    ("标准化这个实施意见现在已经生效了吗,还是只是草稿?", True), ("这份文件现在是正式发布的还是征求意见的草稿?", True),
+    ("is it still a draft open for comments?", True),
 ])
 def test_a_question_whether_the_document_itself_is_in_force(lex: Lexicon, question: str, asks: bool) -> None:
     assert bool(lex.own_status.search(normalize(question).lower())) is asks
@@ -771,6 +779,7 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert not lex.asked_before_comma.search("也没有什么办法")
     assert lex.further_adverb.search("主要举措里又是怎么说的") and lex.follow_on.search("配套上有什么制度")
     assert lex.follow_on.search("这个奖后面有没有说要完善相关制度") and lex.follow_on.search("改革创新那部分咋说")
+    assert lex.follow_on.search("具体措施是哪条") and not lex.follow_on.search("这项措施具体要求")
     assert not lex.follow_on.search("具体如下") and not lex.follow_on.search("企业标准总师要培育多少名")
     assert not lex.further_adverb.search("企业标准总师要培育多少名")
     assert lex.further_adverb.search("anything else about rcep")
@@ -790,6 +799,8 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     ("我给企业转一下", True), ("我打过去好称呼一下", True), ("我家没电脑", True), ("俺们茶园在亭旁", True),
     ("我们能不能申请", False), ("咱们厂在不在里面", False), ("我们厂算不算", False),
     ("我整了几条建议想发过去", True), ("想当面送意见", True), ("想知道截止日期", False),
+    ("我想知道地方标准制定周期目标", False), ("i would like to know the deadline", False),
+    ("我想问尖兵领雁项目的事", True),  # what the call is about, not a question
 ])
 def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context

@@ -798,3 +798,8 @@ def test_a_second_part_pointing_back_at_the_first_ones_topic_is_asked_of_that_to
     answer = assistant.answer("专利标准融合发展企业目标是几家?文件对这类企业的培育还有什么说法?")
     assert _cited(answer)[:2] == ["一(二)-4", "二(七)1"] and "培育和评定" in answer.answer, answer.answer
 
+
+
+def test_a_part_saying_what_the_asker_wants_to_know_is_asked(assistant: Assistant) -> None:
+    answer = assistant.answer("我想知道地方标准制定周期目标,还有提反馈意见的截止时间。")
+    assert _cited(answer)[:2] == ["一(二)-1", "公告"] and "12个月以内" in answer.answer, answer.answer
