@@ -703,6 +703,9 @@ def test_follow_up_patterns(lex: Lexicon) -> None:
     ("what about its deadline?", False),
     ("那在哪些领域争取?", False),  # a new question about the same topic, not another topic
     ("企业那边呢,有什么制度?", False),
+    ("那新智造试点又是在哪些行业?", True),  # 那 X 又…: the same ask of X
+    ("那地方标准呢,有什么要求?", False),  # a new ask after the comma
+    ("那这个又是谁牵头?", False),
 ])
 def test_a_follow_up_naming_only_another_topic_swaps_it(lex: Lexicon, question: str, swaps: bool) -> None:
     assert bool(lex.swaps_topic.search(question) and not lex.refers_back.search(question)) is swaps

@@ -803,3 +803,20 @@ def test_a_second_part_pointing_back_at_the_first_ones_topic_is_asked_of_that_to
 def test_a_part_saying_what_the_asker_wants_to_know_is_asked(assistant: Assistant) -> None:
     answer = assistant.answer("我想知道地方标准制定周期目标,还有提反馈意见的截止时间。")
     assert _cited(answer)[:2] == ["一(二)-1", "公告"] and "12个月以内" in answer.answer, answer.answer
+
+
+def test_general_funding_for_standardization_is_answered_by_the_funding_sentence(assistant: Assistant) -> None:
+    answer = assistant.answer("Is there any funding support for standardization work?")
+    assert not answer.refused and _cited(answer)[:1] == ["三(二)"] and "经费" in answer.answer, answer.answer
+    assert assistant.answer("Is there any subsidy for chief standardization engineers?").refused
+
+
+@pytest.mark.parametrize(("history", "question", "clause", "fact"), [
+    ([{"role": "user", "content": "哪些行业被列为要研制关键技术标准的重点领域?"},
+      {"role": "assistant", "content": "二(一)1列了橡胶塑料、纺织服装、高端模具等。"}],
+     "那新智造试点又是在哪些行业?", "二(二)1", "新智造"),
+])
+def test_a_follow_up_naming_another_topic_before_asking_again_asks_of_that_topic(
+        assistant: Assistant, history: list[dict[str, str]], question: str, clause: str, fact: str) -> None:
+    answer = assistant.answer(question, history)
+    assert _cited(answer)[:1] == [clause] and fact in answer.answer, answer.answer
