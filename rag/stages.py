@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from index.models import Document
+from index.models import Chunk, Document
 from rag import compose
 from rag.extract import absent
 from rag.faq import FaqMatch, match_faq
@@ -67,9 +67,8 @@ class CatalogStage:
             return stated
         # “这个实施意见的文号是多少?” of a draft: the numbers in its text are those of the documents it cites
         if primary is not None and not primary.number and lexicon.own_number.search(lowered):
-            says = primary.status  # an empty status is in every chunk: then no clause says it
-            status = [c for c in view.chunks if says and c.doc_id == primary_id and says in c.text][:1]
-            related = tuple(Related(c.doc_id, c.clause_id, c.label) for c in status)
+            says = _first_naming_status(view, primary)
+            related = tuple(Related(c.doc_id, c.clause_id, c.label) for c, _ in ([says] if says else []))
             return a.refuse(query, "detail_not_stated",
                             compose.no_number(title, primary.status, related, lexicon, query.lang), related)
         jurisdiction = primary.jurisdiction if primary else ""
@@ -79,8 +78,7 @@ class CatalogStage:
 
     def _status(self, query: Query, view: IndexView, primary: Document) -> Answer | None:
         """The first sentence of the document that names its status (征求意见稿), quoted under the status."""
-        found = next(((c, s) for c in view.chunks if c.doc_id == primary.doc_id
-                      for s in view.sentences(c) if primary.status in s), None)
+        found = _first_naming_status(view, primary)
         if found is None:
             return None
         chunk, quote = found
@@ -111,6 +109,14 @@ class CatalogStage:
             text = compose.traditional(text, (citation,))
         return Answer(query.raw, text, False, (citation,), "extractive", standalone_question=query.standalone,
                       reason="catalog")
+
+
+def _first_naming_status(view: IndexView, primary: Document) -> tuple[Chunk, str] | None:
+    """The document's first sentence naming its status (征求意见稿), with its chunk; None when no text says it."""
+    if not primary.status:  # an empty status is in every sentence: then no clause says it
+        return None
+    return next(((c, s) for c in view.chunks if c.doc_id == primary.doc_id
+                 for s in view.sentences(c) if primary.status in s), None)
 
 
 def _names_doc(doc: Document, sentence: str) -> bool:
