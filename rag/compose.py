@@ -86,8 +86,10 @@ def basis_text(title: str, cited: Sequence[Document], citation: Citation, lexico
 
 
 def traditional(text: str, citations: Sequence[Citation]) -> str:
-    """The prose in Traditional characters, every quote kept verbatim as the document has it."""
+    """The prose in Traditional characters; every quote and clause heading kept verbatim as the document has it
+    (a reader finds both in the source with Ctrl-F)."""
     converted = to_traditional(text)
     for c in citations:
-        converted = converted.replace(to_traditional(c.quote), c.quote)
+        for verbatim in (c.quote, c.label):
+            converted = converted.replace(to_traditional(verbatim), verbatim)
     return converted

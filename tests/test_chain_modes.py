@@ -101,6 +101,12 @@ def test_traditional_question_is_answered_in_traditional_with_quotes_verbatim(as
     _verbatim(assistant, answer)
 
 
+def test_traditional_answer_keeps_the_clause_heading_as_the_document_writes_it(assistant: Assistant) -> None:
+    answer = assistant.answer("同線同標同質是在哪一條?")
+    assert answer.citations and answer.citations[0].clause_id == "二(六)2"
+    assert "根據" in answer.answer and answer.citations[0].label in answer.answer  # 贸易便利化, not 貿易便利化
+
+
 def test_english_question_gets_an_english_lead_in_and_chinese_quote(assistant: Assistant) -> None:
     answer = assistant.answer("How many chief standards engineers should be cultivated by 2025?")
     assert not answer.refused and answer.answer.startswith("According to")

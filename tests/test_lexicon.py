@@ -777,6 +777,10 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert len([p for p in lex.multipart_split.split("懒得打电话,还有啥法子反馈") if p]) == 1  # “any other”
     assert len([p for p in lex.multipart_split.split("问两个事:1.几号截止 2.目标几项") if p]) == 3  # a list
     assert len([p for p in lex.multipart_split.split("周期缩短到1.5个月吗?") if p]) == 1  # a decimal is no list
+    # a spoken enumeration asks one thing per item; 二 inside a word (二维码) or without 是 is no item
+    assert len([p for p in lex.multipart_split.split("一是想知道新智造试点的事,二是有没有机会参与国际标准") if p]) == 2
+    assert len([p for p in lex.multipart_split.split("总师培养多少,其次有没有奖励") if p]) == 2
+    assert len([p for p in lex.multipart_split.split("企业标准总师,二维码公示怎么做") if p]) == 1
     assert len([p for p in lex.pair_split.split("1812里的1、8、1、2") if p]) == 1  # one label's digits
     assert len([p for p in lex.pair_split.split("2025年、2035年") if p]) == 2
     assert lex.pair_marker.search("一网通办和垃圾分类分别怎么说")
