@@ -287,6 +287,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("专利标准融合发展企业的评定要准备哪些申报材料?", "procedure"), ("评定有哪些具体条件?", "procedure"),
     ("哪些企业被选上了新智造试点?", "company"), ("县里有哪些企业有首台套装备?", "company"),
     ("公共服务聚焦的是几大重点领域?具体是哪些?", "examples"), ("省级、国家级试点各多少", "count"),
+    ("标准化科普实践基地在哪里,周末能预约参观吗?", "place"), ("基地周末能预约参观吗?", "hours"),
+    ("民宿评星级具体看哪些标准?", "procedure"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -438,6 +440,8 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("what does the plan say about certification for domestic vs. foreign trade?", "comparison"),
     ("公共服务聚焦的是几大重点领域?具体是哪些?", "name"),  # which ones of a list, not one name
     ("有哪些企业有资格参加评定?", "company"), ("21号之前交意见可以吗", "late"),
+    ("橡胶塑料在文件里出现了几次?", "count"), ("标准总师提到了几次?", "count"),  # where, not a stated number
+    ("科普实践基地在哪条,原文怎么说?", "place"),
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -1041,6 +1045,7 @@ def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert lex.english_terms("Which trade agreement does the draft mention?") == ["多边贸易体制"]
     assert "征求意见稿" in lex.english_terms("Who receives comments on the draft for public comment?")
     assert lex.english_terms("Which office drafted it? What is the last day?") == ["起草", "截止"]
+    assert lex.english_terms("Which field does it single out?") == ["领域"]  # the singular as the plural
 
 
 def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> None:
