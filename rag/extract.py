@@ -9,7 +9,7 @@ for a goal's sub-item the year may come from its parent clause (一(二)-4 → �
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from index.models import Chunk
@@ -198,8 +198,9 @@ def _citations(best: Evidence, ranked: Sequence[Evidence], details: Sequence[Det
             group.append(stating[0])
         if stating and kind in missing:
             missing.remove(kind)
-    numeric = bool(lexicon.numeric_question.search(part)) or bool(details)
-    citations = [_quote(group, terms, numeric, config, view.idf)]
+    numeric = bool(lexicon.numeric_question.search(part))
+    states_asked = (lambda seg: any(states(k, seg, lexicon, terms) for k in details)) if details else None
+    citations = [_quote(group, terms, numeric, config, view.idf, states_asked)]
     for kind in list(missing):
         parent = _parent_stating(best.chunk, kind, view, lexicon)
         if parent is not None:
@@ -221,9 +222,9 @@ def _parent_stating(chunk: Chunk, kind: DetailKind, view: IndexView, lexicon: Le
 
 
 def _quote(group: Sequence[Evidence], terms: set[str], numeric: bool, config: AnswererConfig,
-           idf: Mapping[str, float] | None = None) -> Citation:
+           idf: Mapping[str, float] | None = None, stating: Callable[[str], bool] | None = None) -> Citation:
     chunk = group[0].chunk
-    sentences = [trim_sentence(e.sentence, terms, numeric, config.limits.trim_chars, idf) for e in group]
+    sentences = [trim_sentence(e.sentence, terms, numeric, config.limits.trim_chars, idf, stating) for e in group]
     starts = [chunk.text.find(s) for s in sentences]
     ends = [start + len(s) for start, s in zip(starts, sentences, strict=True)]
     quote = chunk.text[min(starts) : max(ends)].strip()  # contiguous: from the first chosen sentence to the last
@@ -234,15 +235,18 @@ _SEGMENT_END = re.compile(r"(?<=[,，:：;；])")
 
 
 def trim_sentence(sentence: str, terms: set[str], numeric: bool = False, max_chars: int = 120,
-                  idf: Mapping[str, float] | None = None) -> str:
+                  idf: Mapping[str, float] | None = None, stating: Callable[[str], bool] | None = None) -> str:
     """A long sentence shrinks to the comma-segments around its best-matching one (verbatim).
 
-    Segments matching as many terms are told apart by the terms' IDF: “…名义印发” beats the segment that
-    only shares the everyday 实施意见 with the question."""
+    A segment with a number (for a numeric question) or stating the asked kind of detail (`stating`: the
+    body that 牵头起草, not the cited documents' numbers) is favoured. Segments matching as many terms are
+    told apart by the terms' IDF: “…名义印发” beats the segment that only shares the everyday 实施意见."""
     if len(sentence) <= max_chars:
         return sentence
     segments = [s for s in _SEGMENT_END.split(sentence) if s]
-    scores = [sum(t in seg for t in terms) + (2.0 if numeric and re.search(r"\d", seg) else 0.0) for seg in segments]
+    scores = [sum(t in seg for t in terms)
+              + (2.0 if (numeric and re.search(r"\d", seg)) or (stating is not None and stating(seg)) else 0.0)
+              for seg in segments]
     rarity = [sum((idf or {}).get(t, 0.0) for t in terms if t in seg) for seg in segments]
     best = max(range(len(segments)), key=lambda i: (scores[i], rarity[i]))
     lo = hi = best

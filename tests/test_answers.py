@@ -103,3 +103,20 @@ def test_a_long_sentence_is_trimmed_to_the_segment_with_the_rarer_question_term(
     trimmed = trim_sentence(sentence, terms, max_chars=60, idf={"实施意见": 0.5, "名义": 3.0})
     assert "县委、县政府名义印发" in trimmed and trimmed in sentence
     assert "名义" not in trim_sentence(sentence, terms, max_chars=60)  # without IDF the first of a tie wins
+
+
+def test_a_long_sentence_is_trimmed_to_the_segment_stating_the_asked_detail(assistant: Assistant) -> None:
+    from rag.evidence import states
+    from rag.extract import trim_sentence
+
+    lex = assistant.lexicon
+    sentence = ("为贯彻落实党中央、国务院《国家标准化发展纲要》,进一步推动台州市全面实施标准化战略,根据中共浙江省委、"
+                "浙江省人民政府关于贯彻落实《国家标准化发展纲要》的实施意见(浙委发〔2022〕11号)、《中共台州市委台州市"
+                "人民政府关于贯彻落实国家标准化发展纲要的实施意见》(台市委发〔2022〕65号)精神,县市场监管局牵头起草了"
+                "《关于贯彻落实国家标准化发展纲要的实施意见(征求意见稿)》,拟以县委、县政府名义印发。")
+    terms = {"标准化", "标准", "牵头", "单位"}  # “这个标准化的文件是哪个单位牵头搞的”
+    department = next(k for k in lex.details if k.name == "department")
+    trimmed = trim_sentence(sentence, terms, stating=lambda seg: states(department, seg, lex))
+    assert trimmed.startswith("县市场监管局牵头起草了") and trimmed in sentence
+    # a number favoured for a non-numeric ask quoted the cited documents' numbers instead
+    assert trim_sentence(sentence, terms, numeric=True).startswith("根据中共浙江省委")
