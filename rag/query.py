@@ -72,8 +72,10 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     if lexicon.next_clause.search(text) and (last := last_cited_clause(history) or prev_ref) \
             and (following := view.following(last)):
         return f"{following} {text}"  # “下一条呢?”
-    if (article := lexicon.article_only.search(text)) and prev_ref:
-        return f"{_next_article(prev_ref, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
+    # “第二条说了啥?” after an answer that listed a section's clauses: the article of what was last asked or,
+    # when the question named no clause (“绿色发展那部分有几条”), of what the answer cited
+    if (article := lexicon.article_only.search(text)) and (base := prev_ref or last_cited_clause(history)):
+        return f"{_next_article(base, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
     lowered = text.lower()
     # a question that names no topic of its own (“能列一下是哪些吗”) asks about the previous one's

@@ -820,3 +820,10 @@ def test_a_follow_up_naming_another_topic_before_asking_again_asks_of_that_topic
         assistant: Assistant, history: list[dict[str, str]], question: str, clause: str, fact: str) -> None:
     answer = assistant.answer(question, history)
     assert _cited(answer)[:1] == [clause] and fact in answer.answer, answer.answer
+
+
+def test_an_article_number_after_an_answer_listing_a_section_names_that_sections_article(assistant: Assistant) -> None:
+    listed = assistant.answer("绿色发展那部分有几条")
+    history = [{"role": "user", "content": "绿色发展那部分有几条"}, {"role": "assistant", "content": listed.answer}]
+    answer = assistant.answer("第二条说了啥", history)
+    assert _cited(answer) == ["二(四)2"] and "环保大脑" in answer.answer, answer.answer
