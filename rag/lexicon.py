@@ -90,6 +90,8 @@ class Lexicon:
     pair_marker: re.Pattern[str]
     pair_split: re.Pattern[str]
     context: re.Pattern[str]
+    statement_end: re.Pattern[str]
+    asker: re.Pattern[str]
     spoken_opening: re.Pattern[str]
     asking: re.Pattern[str]
     follow_on: re.Pattern[str]
@@ -166,6 +168,20 @@ class Lexicon:
         return list(dict.fromkeys(self.glossary[m.group(1).lower()] for m in self.glossary_pattern.finditer(text)))
 
 
+def _with_singulars(glossary: dict[str, str]) -> dict[str, str]:
+    """A term written in the plural (“valves”, “machine tools”) also names its singular (“a valve factory”); the
+    pattern adds plural endings to every key, so the plural key itself still matches."""
+    out = dict(glossary)
+    for key, value in glossary.items():
+        head, _, last = key.rpartition(" ")
+        if len(last) <= 3 or last.endswith(("ss", "us", "is")) or not last.endswith("s"):
+            continue
+        one = last[:-3] + "y" if last.endswith("ies") else last[:-2] if last.endswith(("ches", "shes", "xes")) \
+            else last[:-1]
+        out.setdefault(f"{head} {one}".strip(), value)
+    return out
+
+
 def _words(value: Any) -> frozenset[str]:
     return frozenset(str(value or "").split())
 
@@ -206,7 +222,8 @@ def load_lexicon(directory: Path) -> Lexicon:
     directory = Path(directory)
     words, details = load_table(directory, "words"), load_table(directory, "details")
     pat, texts = load_table(directory, "patterns"), load_table(directory, "texts")
-    glossary = {str(k).lower(): str(v) for k, v in load_table(directory, "glossary_en").get("terms", {}).items()}
+    glossary = _with_singulars({str(k).lower(): str(v)
+                                for k, v in load_table(directory, "glossary_en").get("terms", {}).items()})
     places_rules = load_table(directory, "places")
     basis, follow, multi, refs = pat["basis"], pat["followup"], pat["multipart"], pat["references"]
     top, ba, fo, mu = (_compiler(t, where) for t, where in ((pat, ""), (basis, "basis."), (follow, "followup."),
@@ -250,6 +267,8 @@ def load_lexicon(directory: Path) -> Lexicon:
         pair_marker=mu("pair_marker"),
         pair_split=mu("pair_split"),
         context=mu("context"),
+        statement_end=mu("statement_end", "(?!)"),
+        asker=mu("asker", "(?!)"),
         spoken_opening=top("spoken_opening"),
         asking=mu("asking"),
         # optional: a lexicon dir kept from an older version has none, and then no part counts as further

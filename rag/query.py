@@ -167,6 +167,10 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     their own (“具体如下”, “and by when?”) stay with the part before them. A part that asks something
     further about the same topic (“…目标几家,主要举措里又是怎么说的?”) borrows the topic of the part before
     it and is marked `further`: it is answered by another clause than the parts before it."""
+    told = ""  # what the asker tells before asking anything (“我是做橡胶密封圈的小厂,…。…能不能被选上?”)
+    whole = text
+    if (end := lexicon.statement_end.search(text)) and _tells(text[:end.start()], lexicon):
+        told, text = text[:end.start()].strip(), text[end.end():]  # “We export a lot. Does the plan…?”
     pair = bool(lexicon.pair_marker.search(text))
     splitter = lexicon.pair_split if pair else lexicon.multipart_split
     shared, rest = _shared_subject(text, lexicon, view) if pair else ("", text)
@@ -179,18 +183,18 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
         return tuple(f"{shared} {piece}" for piece, _j in pieces[:limit]), frozenset(range(1, min(len(pieces), limit)))
     parts: list[str] = []
     further: set[int] = set()
-    told = ""  # what the asker tells before asking anything (“我是做橡胶密封圈的小厂,…。…能不能被选上?”)
     dropped = False
     for piece, joined in pieces:
         topic = has_topic(piece, lexicon, view) or (pair and _generic_phrase(piece, lexicon, view))
-        if lexicon.context.search(piece.lower()) and not lexicon.asking.search(piece.lower()):
+        if _tells(piece, lexicon):
             if not parts:
                 told = f"{told} {piece}".strip()
                 continue
             dropped = True  # what the asker tells after asking (“…?我给企业转一下”) asks nothing: no topic either
             continue
         elif told:  # …is read with the question after it, unless that names its own topic
-            dropped = names_topic(piece, lexicon, view)
+            dropped = names_topic(piece, lexicon, view) and not lexicon.asker.search(piece.lower()) \
+                and not lexicon.refers_back.search(piece.lower())
             parts.append(piece if dropped else f"{told} {piece}")
             told = ""
         elif parts and (names_section(piece, view) or (joined and not topic)
@@ -212,8 +216,13 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
         elif parts:
             parts[-1] = f"{parts[-1]} {piece}"
     if len(parts) < 2:
-        return ((parts[0],) if dropped and parts else (text,)), frozenset()
+        return ((parts[0],) if dropped and parts else (whole,)), frozenset()
     return tuple(parts[:limit]), frozenset(i for i in further if i < limit)
+
+
+def _tells(piece: str, lexicon: Lexicon) -> bool:
+    """Whether `piece` tells about the asker (我们是做阀门的, We export a lot) without asking anything."""
+    return bool(lexicon.context.search(piece.lower())) and not lexicon.asking.search(piece.lower())
 
 
 def _generic_phrase(piece: str, lexicon: Lexicon, view: IndexView) -> bool:

@@ -828,6 +828,8 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     ("我整了几条建议想发过去", True), ("想当面送意见", True), ("想知道截止日期", False),
     ("我想知道地方标准制定周期目标", False), ("i would like to know the deadline", False),
     ("我想问尖兵领雁项目的事", True),  # what the call is about, not a question
+    ("we make pumps and motors", True), ("i run a valve factory", True), ("our plant has 30 workers", True),
+    ("we make valves, does the plan list us", False), ("do we need to apply", False),
 ])
 def test_a_piece_telling_about_the_asker_is_context_not_an_asked_part(lex: Lexicon, piece: str, context: bool) -> None:
     assert (bool(lex.context.search(piece)) and not lex.asking.search(piece)) is context
@@ -875,6 +877,10 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     assert parts == ("企业标准总师要培育多少名",)
     parts, _ = split_parts("我们是做冲锋衣的。有什么?", lex, view, 3)
     assert parts == ("我们是做冲锋衣的。有什么?",)
+    # …or points back at the asker or at what was told
+    for question in ("我们是做冲锋衣的。我们企业标准总师要培育多少名?",
+                     "我们是做冲锋衣的。这个企业标准总师要培育多少名?"):
+        assert split_parts(question, lex, view, 3)[0] == (question,)
     # a piece asking only a kind of detail (“截止到哪天?”) asks it of the part before: it stays with it
     parts, further = split_parts("企业标准总师要培育多少名?截止到哪天?", lex, view, 3)
     assert parts == ("企业标准总师要培育多少名?截止到哪天?",) and not further
@@ -1046,6 +1052,10 @@ def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert "征求意见稿" in lex.english_terms("Who receives comments on the draft for public comment?")
     assert lex.english_terms("Which office drafted it? What is the last day?") == ["起草", "截止"]
     assert lex.english_terms("Which field does it single out?") == ["领域"]  # the singular as the plural
+    # a term written in the plural also names its singular (“valves” → “a valve factory”)
+    assert lex.english_terms("I run a valve factory") == ["阀门"]
+    assert lex.english_terms("We build one CNC machine tool a week") == ["数控机床"]
+    assert lex.english_terms("We make valves and molds") == ["阀门", "模具"]
 
 
 def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> None:

@@ -827,3 +827,17 @@ def test_an_article_number_after_an_answer_listing_a_section_names_that_sections
     history = [{"role": "user", "content": "绿色发展那部分有几条"}, {"role": "assistant", "content": listed.answer}]
     answer = assistant.answer("第二条说了啥", history)
     assert _cited(answer) == ["二(四)2"] and "环保大脑" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "clause", "fact"), [
+    # what the asker tells is context; a question naming its own topic is asked of that topic…
+    ("We export a lot. Does the plan set any target for international standards?", "一(二)-3", "1项以上"),
+    # …and one pointing back at the asker or what was told is read with it; a singular names the plural term
+    ("We make pumps and motors. Is our industry mentioned?", "二(一)1", "泵与电机"),
+    ("I run a valve factory. Which clause mentions us?", "二(一)1", "水暖阀门"),
+    ("I'm an overseas buyer of outdoor jackets. Is that product chain mentioned anywhere?", "二(二)2", "冲锋衣"),
+])
+def test_an_english_sentence_telling_about_the_asker_is_context_of_the_question_after_it(
+        assistant: Assistant, question: str, clause: str, fact: str) -> None:
+    answer = assistant.answer(question)
+    assert _cited(answer)[:1] == [clause] and fact in answer.answer, answer.answer
