@@ -110,10 +110,12 @@ class QuoteCase:
     ranked: tuple[Any, ...]
     details: tuple[Any, ...]
     terms: frozenset[str]
+    anchors: frozenset[str]
 
 
 def quote_cases(assistant: Any, items: Sequence[GoldItem]) -> list[QuoteCase]:
     from rag.evidence import terms_of
+    from rag.extract import anchors_of
 
     cases = []
     for item in items:
@@ -126,7 +128,8 @@ def quote_cases(assistant: Any, items: Sequence[GoldItem]) -> list[QuoteCase]:
         part, retrieval = trace.parts[0], trace.retrievals[0]
         details = trace.query.details if trace.query.focus else assistant.lexicon.asked_details(part.part)
         terms = frozenset(terms_of(retrieval.lexical or retrieval.query, assistant.lexicon))
-        cases.append(QuoteCase(item, part.part, part.evidence, tuple(details), terms))
+        anchors = frozenset(anchors_of(retrieval, assistant.retriever.view(), assistant.lexicon))
+        cases.append(QuoteCase(item, part.part, part.evidence, tuple(details), terms, anchors))
     return cases
 
 
@@ -141,8 +144,8 @@ def _quote_score(assistant: Any, cases: Sequence[QuoteCase], keep: float, most: 
     view = assistant.retriever.view()
     facts, chars = [], []
     for case in cases:
-        _best, citations, _missing = select(case.ranked, case.details, set(case.terms), view, assistant.lexicon,
-                                            config, case.part)
+        _best, citations, _missing = select(case.ranked, case.details, set(case.terms), set(case.anchors), view,
+                                            assistant.lexicon, config, case.part)
         text = "".join(c.quote for c in citations)
         facts.append(float(_states_fact(text, case.item)))
         chars.append(len(text))

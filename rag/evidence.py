@@ -18,7 +18,7 @@ from rag.config import LexicalShares
 from rag.detail_kinds import DetailKind
 from rag.lexicon import Lexicon
 from rag.models import Hit
-from rag.retrieve import Retrieval
+from rag.retrieve import Retrieval, lexical_text
 from rag.support import claims, evidence, supported
 from rag.view import IndexView
 
@@ -139,10 +139,12 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
     as much as the whole rewritten question, so the new subject wins over the carried-over one.
     """
     terms = topic_terms(retrieval.lexical or retrieval.query, lexicon)
-    focus_terms = {t for t in topic_terms(focus, lexicon) if t in view.idf}
+    # an English follow-up's own words count through their glossary terms, as a Chinese one's do
+    focus_terms = {t for t in topic_terms(lexical_text(focus, lexicon), lexicon) if t in view.idf} if focus else set()
     # general words the question writes as one phrase (企业标准): a sentence holding the phrase, not the words
     # scattered (技术优势企业参与…团体标准), is about it
     phrases = set(view.generic_phrases(focus or retrieval.query))  # as written, not the English glossary terms
+    anchors = terms | set(view.generic_phrases(retrieval.query))  # what a `near` detail must stand beside
     numeric = bool(lexicon.numeric_question.search(retrieval.query))
     allow = boilerplate_allowed(details)
     hits: list[Hit] = []
@@ -168,7 +170,7 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
             "dense": sim,
             "clause": max(hit.score, 0.0) / top,
             "digits": 1.0 if numeric and re.search(r"\d", sentence) else 0.0,
-            "detail": (sum(states(k, sentence, lexicon, terms) for k in details) / len(details)) if details else 0.0,
+            "detail": (sum(states(k, sentence, lexicon, anchors) for k in details) / len(details)) if details else 0.0,
             "rare": 1.0 if any(t.lower() in sentence.lower() for t in retrieval.rare) else 0.0,
         }
         score = sum(weights.get(name, 0.0) * value for name, value in features.items())

@@ -140,7 +140,8 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
     if not ranked:
         return PartResult(part, (), "no_hits")
     terms = terms_of(retrieval.lexical or retrieval.query, lexicon)
-    best, citations, missing = select(ranked, details, terms, view, lexicon, config, part)
+    best, citations, missing = select(ranked, details, terms, anchors_of(retrieval, view, lexicon), view, lexicon,
+                                      config, part)
     missing = [*unknown, *missing]
     if any(k.of_named for k in details) and names_other_body(part, view.clause_text(best.chunk.clause_key), lexicon):
         missing += [k for k in details if k.of_named and k not in missing]
@@ -154,18 +155,25 @@ def answer_part(part: str, retrieval: Retrieval, view: IndexView, lexicon: Lexic
     return PartResult(part, citations, decision=decision, evidence=ranked)
 
 
-def select(ranked: Sequence[Evidence], details: Sequence[DetailKind], terms: set[str], view: IndexView,
-           lexicon: Lexicon, config: AnswererConfig,
+def anchors_of(retrieval: Retrieval, view: IndexView, lexicon: Lexicon) -> set[str]:
+    """What a `near` detail must stand beside: the part's terms and the general phrases it writes (“重点领域”
+    anchors the list “幼有所育、…等9大重点领域”); unlike terms, the phrases never steer trimming."""
+    return terms_of(retrieval.lexical or retrieval.query, lexicon) | set(view.generic_phrases(retrieval.query))
+
+
+def select(ranked: Sequence[Evidence], details: Sequence[DetailKind], terms: set[str], anchors: set[str],
+           view: IndexView, lexicon: Lexicon, config: AnswererConfig,
            part: str) -> tuple[Evidence, tuple[Citation, ...], list[DetailKind]]:
     """The sentence that answers, the citations quoting it, and the asked details they leave unstated.
 
     A sentence holding a rare term of the question comes first; a nearly as good one that states
-    what is asked beats one that does not. (eval/fit.py replays this to fit how much to quote.)
+    what is asked beats one that does not; `anchors` (terms and general phrases) are what a `near`
+    detail must stand beside. (eval/fit.py replays this to fit how much to quote.)
     """
     rare = [e for e in ranked if e.features.get("rare")]
     best = ranked[0] if ranked[0].features.get("rare") or not rare else rare[0]
-    best = _stating(best, ranked, details, terms, lexicon, config)
-    citations, missing = _citations(best, ranked, details, terms, view, lexicon, config, part)
+    best = _stating(best, ranked, details, anchors, lexicon, config)
+    citations, missing = _citations(best, ranked, details, terms, anchors, view, lexicon, config, part)
     return best, citations, missing
 
 
@@ -181,7 +189,7 @@ def _stating(best: Evidence, ranked: Sequence[Evidence], details: Sequence[Detai
 
 
 def _citations(best: Evidence, ranked: Sequence[Evidence], details: Sequence[DetailKind], terms: set[str],
-               view: IndexView, lexicon: Lexicon, config: AnswererConfig,
+               anchors: set[str], view: IndexView, lexicon: Lexicon, config: AnswererConfig,
                part: str) -> tuple[tuple[Citation, ...], list[DetailKind]]:
     """The quote of the best sentence (and its close neighbours), and the asked details it leaves unstated.
 
@@ -189,7 +197,7 @@ def _citations(best: Evidence, ranked: Sequence[Evidence], details: Sequence[Det
     takes the year from its parent clause.
     """
     group = _group(ranked, best, config)
-    missing = [k for k in details if not any(states(k, e.sentence, lexicon, terms)
+    missing = [k for k in details if not any(states(k, e.sentence, lexicon, anchors)
                                              for e in ([best] if k.own_sentence else group))]
     for kind in [k for k in details if k.line and (k in missing or k.prefer_line)]:
         same = [e for e in ranked if e.chunk.chunk_id == best.chunk.chunk_id and states(kind, e.sentence, lexicon)]

@@ -74,7 +74,8 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
         return f"{following} {text}"  # “下一条呢?”
     # “第二条说了啥?” after an answer that listed a section's clauses: the article of what was last asked or,
     # when the question named no clause (“绿色发展那部分有几条”), of what the answer cited
-    if (article := lexicon.article_only.search(text)) and (base := prev_ref or last_cited_clause(history)):
+    if (article := lexicon.article_only.search(text)) \
+            and (base := prev_ref or last_cited_clause(history) or _titled(previous, view)):
         return f"{_next_article(base, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
     lowered = text.lower()
@@ -91,6 +92,14 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
             return swapped
         return f"{previous} {text}"
     return text
+
+
+def _titled(text: str, view: IndexView) -> str | None:
+    """The section or item a question names by its title, whole (“保障措施有几条”) or in part (“绿色发展那部分”)."""
+    if scoped := view.scope(text, items=True):
+        return scoped
+    found = [(len(title), ref) for title, ref in {**view.sections, **view.items}.items() if title in text]
+    return max(found)[1] if found else None
 
 
 def _next_article(previous: str, article: str, sibling: bool) -> str:
@@ -197,6 +206,8 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
                 and not lexicon.refers_back.search(piece.lower())
             parts.append(piece if dropped else f"{told} {piece}")
             told = ""
+        elif not pair and parts and names_section(piece, view) and names_section(parts[-1], view, titles=True):
+            parts.append(piece)  # each asks within the section it names (“指导思想里…?发展目标定到哪年?”)
         elif parts and (names_section(piece, view) or (joined and not topic)
                         or lexicon.follow_on.search(piece)
                         or (lexicon.further_adverb.search(piece) and not names_topic(piece, lexicon, view))):
@@ -244,9 +255,10 @@ def _shared_subject(text: str, lexicon: Lexicon, view: IndexView) -> tuple[str, 
     return head, rest
 
 
-def names_section(text: str, view: IndexView) -> bool:
-    """Whether `text` names a section or item of the document by its title (保障措施, 发展目标…)."""
-    return any(title in text for title in (*view.sections, *view.items))
+def names_section(text: str, view: IndexView, titles: bool = False) -> bool:
+    """Whether `text` names a section or item of the document by its title (保障措施, 发展目标…); with
+    `titles`, a clause's title too (指导思想)."""
+    return any(title in text for title in (*view.sections, *view.items, *(view.titles if titles else ())))
 
 
 def _pieces(text: str, splitter: re.Pattern[str], pair: bool) -> list[tuple[str, bool]]:

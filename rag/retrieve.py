@@ -111,8 +111,7 @@ class HybridRetriever:
         ref, found = view.named(query, self.settings.primary_doc, exclude) if hybrid else (None, [])
         if found:
             return Retrieval(query, tuple(Hit(c, 1.0, via="lookup") for c in found), ref=ref)
-        english = is_english(query)
-        lexical = " ".join(self.lexicon.english_terms(query)) if english else query
+        lexical = lexical_text(query, self.lexicon)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         bm25 = view.bm25_scores(self.lexicon.tokenize(lexical)) if mode != "dense" else np.zeros(len(view.chunks))
@@ -152,6 +151,11 @@ class HybridRetriever:
         return Retrieval(query, tuple(hits[:k]), degraded=degraded, warning=warning, lexical=lexical,
                          vector=tuple(vector), rare=rare, stats=_stats(dense, keys, degraded), timings=timings,
                          scope=scope)
+
+
+def lexical_text(text: str, lexicon: Lexicon) -> str:
+    """What BM25 and term coverage read: the Chinese glossary terms of an English text, else the text."""
+    return " ".join(lexicon.english_terms(text)) if is_english(text) else text
 
 
 def _stats(dense: Sequence[tuple[Chunk, float]], keys: Sequence[tuple[Key, float]],

@@ -105,7 +105,8 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("When will the final text be officially adopted?", "effective"),
     ("三门县的GDP是多少?", "economy"), ("What was Ningbo's GDP last year?", "economy"), ("去年财政收入多少", "economy"),
     ("“1812”里的1、8、1、2分别代表啥?", "breakdown"), ("What does RCEP stand for?", "breakdown"),
-    ("这几个字母代表什么", "breakdown"),
+    ("这几个字母代表什么", "breakdown"), ("“1812”工业互联网里的1812具体代表什么?", "breakdown"),
+    ("1812是啥意思", "breakdown"), ("基地建在哪个乡镇?", "place"), ("标准化基地设在哪里?", "place"),
     ("地方标准制定周期要缩到多久?", "duration"),
     ("提意见打哪个电话?", "phone"), ("反馈的邮箱是多少?", "email"), ("联系人是谁?", "person"),
     ("这个公告是哪个单位发的?", "issuer"), ("用二维码公示执行标准要到哪个部门登记?", "department"),
@@ -116,7 +117,9 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("专利标准融合发展企业评几家?", "count"), ("科技项目形成标准的比例是多少?", "percent"),
     ("市场监管局几点上班?", "hours"),
     ("领导小组组长是谁?", "official"), ("零碳产品标识咋申请 谁给发证", "procedure"),
-    ("示范区申请要啥条件", "procedure"), ("是三门哪个园区 在哪", "place"), ("珠岙山区具体包括哪些村", "name"),
+    ("示范区申请要啥条件", "procedure"), ("是三门哪个园区 在哪", "place"), ("珠岙山区具体包括哪些村", "examples"),
+    ("公共服务的重点领域具体有哪些?", "examples"), ("过了截止还能交吗", "late"), ("截止日期过了还能交吗", "late"),
+    ("过了这天再交还收吗?", "late"),
     ("冲锋衣示范产业链的牵头企业是哪家", "company"), ("现在到底哪个已经落户三门了", "status"),
     ("去年实际平均用了多少个月", "status"), ("专利标准融合发展企业现在评了哪几家", "status"),
     ("Is there a subsidy for certification? How much?", "money"),
@@ -307,10 +310,15 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("联系人是谁?", "official"), ("企业标准总师要培育多少名?", "status"),
     ("消费品标准化示范区是什么级别的?", "official"),
     ("我们企业已经有企业标准了,还能争创领跑者吗?", "status"), ("二维码公示在哪条?", "place"),
+    ("未来社区、乡村新社区的标准化建设在哪条", "place"), ("标准化基地建设在哪一部分?", "place"),
+    ("2025年具体指的是哪些目标", "breakdown"), ("到2025年是什么意思", "breakdown"),
+    ("文件里的“1812”指的是哪方面的建设?", "breakdown"),
     ("标准化人才有啥政策", "procedure"), ("标准化工作怎么考核?", "procedure"),
     ("Who is the contact person?", "official"), ("意见反馈截止到哪天?", "late"),
     ("“领跑者”出现在哪一条?", "status"), ("RCEP体现在哪几个地方?", "status"),
     ("过了这个村还有标准化示范吗", "late"),
+    ("公共服务的重点领域具体有哪些?", "name"),  # 哪些 asks for a list: examples, not one name
+    ("截止日期是哪天", "late"), ("日期过了一半", "late"),
     ("出口最怕国外设技术门槛,文件有没有说要研究这个?", "procedure"), ("你怎么评价这个政策?", "procedure"),
     ("标准化工作怎么考核?", "procedure"), ("企业标准总师要培育多少名?", "figure"),
     ("第二部分第2025条", "figure"), ("2025年以前", "money"), ("联系人是谁?", "official"),
@@ -798,6 +806,7 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert not lex.asked_before_comma.search("我们几家同行企业")
     # a count of people and a yes/no question end an asked part too (“…培养几个人,国家标准几项?”)
     assert lex.asked_before_comma.search("企业标准总师要培养几个人")
+    assert lex.asked_before_comma.search("地方标准周期多长") and not lex.asked_before_comma.search("多长远的规划")
     assert lex.asked_before_comma.search("有没有我们这个行业")
     assert not lex.asked_before_comma.search("我是做阀门的") and not lex.asked_before_comma.search("我们几家同行企业")
     # a question word with its noun ends the part too (“提意见能用啥方式 是不是必须跑去现场”), not a statement
@@ -808,6 +817,10 @@ def test_multipart_patterns(lex: Lexicon) -> None:
     assert lex.follow_on.search("这个奖后面有没有说要完善相关制度") and lex.follow_on.search("改革创新那部分咋说")
     assert lex.follow_on.search("具体措施是哪条") and not lex.follow_on.search("这项措施具体要求")
     assert not lex.follow_on.search("具体如下") and not lex.follow_on.search("企业标准总师要培育多少名")
+    # “后续” (what comes after) and a section of measures written as a place (措施里) ask further too
+    assert lex.follow_on.search("后续怎么监督") and lex.follow_on.search("具体措施里怎么说")
+    assert lex.follow_on.search("主要举措中有没有提") and not lex.follow_on.search("措施具体有哪些")
+    assert not lex.follow_on.search("持续推进")
     assert not lex.further_adverb.search("企业标准总师要培育多少名")
     assert lex.further_adverb.search("anything else about rcep")
     assert not lex.further_adverb.search("elsewhere in zhejiang")

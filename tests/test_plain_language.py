@@ -841,3 +841,52 @@ def test_an_english_sentence_telling_about_the_asker_is_context_of_the_question_
         assistant: Assistant, question: str, clause: str, fact: str) -> None:
     answer = assistant.answer(question)
     assert _cited(answer)[:1] == [clause] and fact in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "clauses", "facts"), [
+    # a later part asking what comes after (后续), or what the measures say, asks it of the first part's topic,
+    # and is answered by another clause than the first part
+    ("企业标准自我声明公开要达到什么目标?后续怎么监督?", ["一(二)-4", "二(七)2"], ["全国前列", "信用监督"]),
+    ("专利标准融合发展企业要评几家?主要举措里怎么说?", ["一(二)-4", "二(七)1"], ["3家以上", "培育和评定"]),
+    # a typed space after “多长” closes the first question, as after “多少”
+    ("地方标准制定周期多长 科技项目标准成果比率多少", ["一(二)-1", "一(二)-2"], ["12个月以内", "70%以上"]),
+    # “哪年” and “定到” ask how, they are no unknown topic words that make the part look out of scope
+    ("意见截止哪天 另外文件目标定到哪年", ["公告", "一(二)"], ["2023年11月21日", "2025年"]),
+])
+def test_each_part_of_a_two_part_question_is_answered_by_its_own_clause(
+        assistant: Assistant, question: str, clauses: list[str], facts: list[str]) -> None:
+    answer = assistant.answer(question)
+    assert _cited(answer)[:2] == clauses and all(f in answer.answer for f in facts), answer.answer
+
+
+def test_a_list_named_by_a_general_phrase_of_the_question_is_quoted_where_it_stands(assistant: Assistant) -> None:
+    # “重点领域” is two general words, yet the nine fields listed right before it are what was asked
+    answer = assistant.answer("基本公共服务那几个重点领域具体是哪些?")
+    assert _cited(answer)[:1] == ["二(三)3"] and "幼有所育" in answer.answer, answer.answer
+
+
+def test_an_english_follow_up_weighs_its_own_words_through_the_glossary(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "Does the plan say anything about international standards?"},
+               {"role": "assistant", "content": "Yes. By 2025 the county aims to lead or take part in 1 or more."}]
+    answer = assistant.answer("Which field does it single out for that?", history)
+    assert _cited(answer)[:1] == ["二(六)1"] and "新型橡塑" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("previous", "question", "clause", "fact"), [
+    ("保障措施有几条?", "第二条具体讲什么?", "三(二)", "完善配套政策"),
+    ("保障措施有几条?", "第三条呢?", "三(三)", "加强引导宣传"),
+    ("绿色发展那部分有几条", "第二条说了啥", "二(四)2", "环保大脑"),
+])
+def test_an_article_number_after_a_question_naming_a_section_by_title_is_that_sections_article(
+        assistant: Assistant, previous: str, question: str, clause: str, fact: str) -> None:
+    # the earlier answer is plain text without citations, as a typed history is
+    history = [{"role": "user", "content": previous}, {"role": "assistant", "content": "有几条。"}]
+    answer = assistant.answer(question, history)
+    assert _cited(answer)[:1] == [clause] and fact in answer.answer, answer.answer
+
+
+def test_a_later_part_naming_its_own_section_is_not_read_with_the_first_parts_topic(assistant: Assistant) -> None:
+    # both parts name a section: the second asks within 发展目标, not about 台州's 嘱托 there
+    answer = assistant.answer("指导思想里给台州的嘱托是什么?发展目标定到哪年?")
+    assert _cited(answer)[:2] == ["一(一)", "一(二)"] and "2025年" in answer.answer, answer.answer
+
