@@ -143,8 +143,9 @@ def sentence_evidence(retrieval: Retrieval, view: IndexView, lexicon: Lexicon, w
     focus_terms = {t for t in topic_terms(lexical_text(focus, lexicon), lexicon) if t in view.idf} if focus else set()
     # general words the question writes as one phrase (企业标准): a sentence holding the phrase, not the words
     # scattered (技术优势企业参与…团体标准), is about it
-    phrases = set(view.generic_phrases(focus or retrieval.query))  # as written, not the English glossary terms
-    anchors = terms | set(view.generic_phrases(retrieval.query))  # what a `near` detail must stand beside
+    asked_phrases = view.generic_phrases(retrieval.query)  # as written, not the English glossary terms
+    phrases = set(view.generic_phrases(focus) if focus else asked_phrases)
+    anchors = terms | set(asked_phrases)  # what a `near` detail must stand beside
     numeric = bool(lexicon.numeric_question.search(retrieval.query))
     allow = boilerplate_allowed(details)
     hits: list[Hit] = []
