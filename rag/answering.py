@@ -17,7 +17,7 @@ from rag import compose
 from rag.extract import PartResult, answer_lookup, answer_occurrences, answer_part, related_of
 from rag.locate import locate
 from rag.models import Answer, Citation, Hit, Related, Trace
-from rag.normalize import named_section
+from rag.normalize import named_section, written_refs
 from rag.query import Query, names_topic
 from rag.retrieve import Retrieval
 from rag.scope import cited_question
@@ -84,6 +84,8 @@ class LookupStage(Composer):
             return outline
         if len(query.parts) > 1:
             return None
+        if written := self.written(query, view):
+            return written
         ref, chunks = view.named(query.standalone, self.a.primary, self.a.superseded)
         if ref and not chunks and ref != "序言":
             return self.no_such_clause(query, view, ref)
@@ -93,6 +95,21 @@ class LookupStage(Composer):
         part = answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(query.standalone),
                              query.details)
         return self.compose(query, view, [part], [retrieval])
+
+    def written(self, query: Query, view: IndexView) -> Answer | None:
+        """“一(二)-4和二(七)1都提到…有什么不同?”: a question writing out two or more clause ids that exist quotes
+        each of them (one part each), not only the first."""
+        refs = written_refs(query.standalone, self.a.lexicon.references)
+        found = [(ref, chunks) for ref in refs if (chunks := view.lookup(ref, self.a.primary, self.a.superseded))]
+        if len(found) < 2:
+            return None
+        parts, retrievals = [], []
+        for ref, chunks in found:
+            retrieval = Retrieval(query.standalone, self.lookup_hits(chunks), ref=ref)
+            parts.append(answer_lookup(retrieval, view, self.a.lexicon, self.a.config, self.scorer(query.standalone),
+                                       query.details))
+            retrievals.append(retrieval)
+        return self.compose(query, view, parts, retrievals)
 
     def outline(self, query: Query, view: IndexView) -> Answer | None:
         """“保障措施一共几条?分别是什么?”: the clauses a named section or item holds, each quoted by its heading
@@ -190,7 +207,7 @@ class RetrieveStage(Composer):
             return None
         cfg = self.a.config.retrieval
         found = view.rare_terms(text, cfg.occurrence_max_df, cfg.rare_min_han, cfg.rare_min_latin,
-                                cfg.rare_min_digits, self.a.superseded)
+                                cfg.rare_min_digits, self.a.superseded, compounds=True)
         return answer_occurrences(text, found, view, self.a.config)
 
 

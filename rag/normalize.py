@@ -154,6 +154,14 @@ def _last_clause(prefix: str | None, order: Sequence[str]) -> str | None:
     return numbered[-1] if numbered else None
 
 
+def written_refs(question: str, refs: References) -> list[str]:
+    """Every clause id a question writes out (“一(二)-4和二(七)1都提到…”), in order, each once."""
+    found = []
+    for m in _grammar(refs)["compact"].finditer(normalize(question)):
+        found.append(f"{m[1]}({m[2]}){m[3]}" if m[3] else f"{m[1]}({m[2]})-{m[4]}" if m[4] else f"{m[1]}({m[2]})")
+    return list(dict.fromkeys(found))
+
+
 def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str],
                      items: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None,
                      order: Sequence[str] = ()) -> str | None:

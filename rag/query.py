@@ -13,8 +13,18 @@ from dataclasses import dataclass
 
 from rag.config import AnswererConfig
 from rag.detail_kinds import DetailKind
-from rag.lexicon import Lexicon
-from rag.normalize import CN_NUM, clip, cn_to_int, int_to_cn, is_english, is_traditional, normalize, parse_clause_ref
+from rag.lexicon import Lexicon, References
+from rag.normalize import (
+    CN_NUM,
+    clip,
+    cn_to_int,
+    int_to_cn,
+    is_english,
+    is_traditional,
+    normalize,
+    parse_clause_ref,
+    written_refs,
+)
 from rag.view import IndexView
 
 Turn = Mapping[str, str]
@@ -51,12 +61,28 @@ def plain(question: str, lexicon: Lexicon) -> str:
     return lexicon.spoken_opening.sub("", text, count=1) or text
 
 
-def last_cited_clause(history: Sequence[Turn]) -> str | None:
-    """The first clause id cited by the most recent assistant turn ([sanmen:二(七)2] or 【二(七)2】)."""
+def last_cited_clause(history: Sequence[Turn], references: References | None = None) -> str | None:
+    """The first clause id cited by the most recent assistant turn ([sanmen:二(七)2] or 【二(七)2】); with
+    `references`, also one it writes out plainly (“二(四)1 统筹推动…”, a history typed by an API client)."""
     for turn in reversed(history):
-        if turn.get("role") == "assistant" and (m := _CITED.search(str(turn.get("content", "")))):
+        if turn.get("role") != "assistant":
+            continue
+        content = str(turn.get("content", ""))
+        if m := _CITED.search(content):
             return m[1] or m[3]
+        if references is not None and (written := written_refs(content, references)):
+            return written[0]
     return None
+
+
+def _earlier_ref(history: Sequence[Turn], lexicon: Lexicon, view: IndexView) -> str | None:
+    """The clause the last user turn named once read with the turns before it (“二(一)讲什么?” → “第1条提到…?”
+    names 二(一)1), so that “那第3条呢?” after it is 二(一)3."""
+    at = max((i for i, t in enumerate(history) if t.get("role") == "user"), default=None)
+    if at is None or not _user_turns(history[:at]):
+        return None
+    earlier = standalone(str(history[at].get("content", "")), history[:at], lexicon, view)
+    return parse_clause_ref(earlier, lexicon.references, view.sections, view.items, order=view.clause_order())
 
 
 def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: IndexView) -> str:
@@ -66,16 +92,20 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     if not users or parse_clause_ref(text, lexicon.references, view.sections, view.items, order=view.clause_order()):
         return text
     previous = lexicon.spelled_out(normalize(users[-1]))
-    if lexicon.this_clause.search(text) and (clause := last_cited_clause(history)):
-        return f"{clause} {text}"
+    cited = last_cited_clause(history)
+    if lexicon.this_clause.search(text) and cited:
+        return f"{cited} {text}"
     prev_ref = parse_clause_ref(previous, lexicon.references, view.sections, view.items, order=view.clause_order())
-    if lexicon.next_clause.search(text) and (last := last_cited_clause(history) or prev_ref) \
-            and (following := view.following(last)):
-        return f"{following} {text}"  # “下一条呢?”
+    # “下一条呢?”: after the clause the last answer cited, the last question named or, failing both, the last
+    # answer wrote out plainly (an API client's history: “二(四)1 统筹推动…”)
+    if lexicon.next_clause.search(text) and \
+            (last := cited or prev_ref or last_cited_clause(history, lexicon.references)) and \
+            (following := view.following(last)):
+        return f"{following} {text}"
     # “第二条说了啥?” after an answer that listed a section's clauses: the article of what was last asked or,
     # when the question named no clause (“绿色发展那部分有几条”), of what the answer cited
-    if (article := lexicon.article_only.search(text)) \
-            and (base := prev_ref or last_cited_clause(history) or _titled(previous, view)):
+    if (article := lexicon.article_only.search(text)) and (
+            base := prev_ref or cited or _titled(previous, view) or _earlier_ref(history, lexicon, view)):
         return f"{_next_article(base, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
     lowered = text.lower()
@@ -90,7 +120,16 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
             previous = asking_frame(previous, lexicon, view)  # “那专利企业呢?”: the topic is swapped, not added
         elif swapped := _swap_level(previous, text, lexicon):
             return swapped
+        if names_section(text, view):  # “那保障措施里对这个…?” after “发展目标里…?”: asked within its own section
+            previous = _without_titles(previous, view)
         return f"{previous} {text}"
+    return text
+
+
+def _without_titles(text: str, view: IndexView) -> str:
+    """`text` without the section and item titles it names (发展目标), longest first."""
+    for title in sorted((*view.sections, *view.items), key=len, reverse=True):
+        text = text.replace(title, " ")
     return text
 
 

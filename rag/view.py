@@ -203,17 +203,22 @@ class IndexView:
                 if min(len(a), len(b)) >= shortest and a in generic and b in generic and self.writes(a + b)]
 
     def rare_terms(self, question: str, max_df: int, min_han: int, min_latin: int,
-                   min_digits: int = 3, exclude: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+                   min_digits: int = 3, exclude: frozenset[str] = frozenset(),
+                   compounds: bool = False) -> dict[str, list[str]]:
         """Question terms that are words of at most `max_df` clauses → those clauses (RCEP, 领跑者, 1812).
 
         Candidates are the question's words, pairs of adjacent words (揭榜+挂帅) and anything it
         quotes; a candidate counts only where the clause has it as a word of its own (as segmented,
-        or quoted “…” there), so “标准是” or “的标准化” never do. Everyday words, catalog names and
-        years never count.
+        or quoted “…” there), so “标准是” or “的标准化” never do; with `compounds` also two or three adjacent
+        words the clause has adjacent too (“企业标准总师出现在哪几处”: 企业+标准+总师), which asking where a term
+        is mentioned needs, though as a retrieval pin it steers too many questions. Everyday words, catalog
+        names and years never count.
         """
         words = self.lexicon.words(question)
         candidates = set(words) | {a + b for a, b in itertools.pairwise(words)}
         candidates |= set(_QUOTED.findall(question))
+        if compounds:  # 企业+标准+总师: the whole, which then subsumes 企业标准 and 标准总师
+            candidates |= {a + b + c for a, b, c in zip(words, words[1:], words[2:], strict=False)}
         found: dict[str, list[str]] = {}
         everything = self._content_lower
         for term in candidates:
@@ -229,18 +234,27 @@ class IndexView:
                 continue
             clauses = [k for k, text in self._clauses_lower.items()
                        if term.lower() in text and k.split(":", 1)[0] not in exclude]
-            if 0 < len(clauses) <= max_df and any(term.lower() in self._words_of(k) for k in clauses):
+            if 0 < len(clauses) <= max_df and any(term.lower() in self._words_of(k, compounds) for k in clauses):
                 found[term] = clauses
         # a longer term subsumes the shorter ones it contains (“冲锋衣示范” vs “冲锋衣”)
         return {t: c for t, c in found.items() if not any(t != o and t in o for o in found)}
 
-    def _words_of(self, clause_key: str) -> frozenset[str]:
-        """The clause's own words (segmented once, on first need) and the terms it quotes."""
-        if clause_key not in self._word_cache:
+    def _words_of(self, clause_key: str, compounds: bool = False) -> frozenset[str]:
+        """The clause's own words (segmented once, on first need) and the terms it quotes; with `compounds`,
+        also two or three adjacent words of two or more characters, none a stopword (企业+标准+总师, 融资+增信),
+        as a question's words form such a compound only where the clause segments it the same way."""
+        key = f"+{clause_key}" if compounds else clause_key
+        if key not in self._word_cache:
             text = self.content.get(clause_key, "")
-            words = {w.lower() for w in self.lexicon.words(text)} | {q.lower() for q in _QUOTED.findall(text)}
-            self._word_cache[clause_key] = frozenset(words)
-        return self._word_cache[clause_key]
+            segmented = [w.lower() for w in self.lexicon.words(text)]
+            words = set(segmented) | {q.lower() for q in _QUOTED.findall(text)}
+            if compounds:
+                content = [w if len(w) >= 2 and w not in self.lexicon.stopwords else "" for w in segmented]
+                words |= {a + b for a, b in itertools.pairwise(content) if a and b}
+                words |= {a + b + c for a, b, c in zip(content, content[1:], content[2:], strict=False)
+                          if a and b and c}
+            self._word_cache[key] = frozenset(words)
+        return self._word_cache[key]
 
     # --- clause references ---
 

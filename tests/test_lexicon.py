@@ -904,6 +904,19 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     assert parts == ("企业标准总师要培育多少名",)
 
 
+@pytest.mark.parametrize(("question", "refs"), [
+    ("一(二)-4和二(七)1都提到专利标准融合发展企业", ["一(二)-4", "二(七)1"]),
+    ("二、(四)2跟二(四)与二(四)2", ["二(四)2", "二(四)"]),
+    ("二七三和二(一)3", ["二(一)3"]),  # only ids written out; a hotline's shorthand is parse_clause_ref's
+    ("2025年前完成10项", []), ("1812讲的啥", []),
+])
+def test_written_refs_lists_each_clause_id_a_question_writes_out_once(lex: Lexicon, question: str,
+                                                                       refs: list[str]) -> None:
+    from rag.normalize import written_refs
+
+    assert written_refs(question, lex.references) == refs
+
+
 @pytest.mark.parametrize(("question", "ref"), [("二七三 讲的啥", "二(七)3"), ("2.7.3", "二(七)3"),
                                              ("二、七、3", "二(七)3"), ("1812讲的啥", None),
                                              ("三七二十一是什么意思", None),
@@ -969,12 +982,14 @@ def test_without_the_clause_order_the_last_clause_names_nothing(lex: Lexicon) ->
     assert parse_clause_ref("最后一条说的啥", lex.references, {}, {}) is None
 
 
-@pytest.mark.parametrize("text", ["下一条呢?", "下一项讲啥", "那下条呢", "后一条", "and the next clause?"])
+@pytest.mark.parametrize("text", ["下一条呢?", "下一项讲啥", "那下条呢", "后一条", "and the next clause?",
+                                  "那它后面那一条讲什么?", "接下来那条呢", "紧接着的一项说了啥"])
 def test_next_clause_words(lex: Lexicon, text: str) -> None:
     assert lex.next_clause.search(text.lower())
 
 
-@pytest.mark.parametrize("text", ["下条件", "下一步怎么做", "上一条呢", "下一年的目标", "next year"])
+@pytest.mark.parametrize("text", ["下条件", "下一步怎么做", "上一条呢", "下一年的目标", "next year",
+                                  "后面几条讲什么", "后面的条件是什么", "接下来的项目怎么申报"])
 def test_words_that_are_not_the_next_clause(lex: Lexicon, text: str) -> None:
     assert not lex.next_clause.search(text.lower())
 

@@ -424,6 +424,18 @@ def test_asking_where_a_term_is_mentioned_quotes_every_clause_that_has_it_in_ord
     assert _cited(assistant.answer("“浙江标准”标识评价在哪条?")) == ["二(七)2"]  # one place asked: the best one
 
 
+def test_a_term_of_several_words_is_found_in_every_clause_that_has_it(assistant: Assistant) -> None:
+    # 企业标准总师 is three words; the compound 标准总师 is in 一(二)-4 and 三(二), as the text segments it
+    answer = assistant.answer("企业标准总师这个说法文件一共提到几处?")
+    assert _cited(answer) == ["一(二)-4", "三(二)"], answer.answer
+
+
+def test_a_question_writing_out_two_clause_ids_quotes_both(assistant: Assistant) -> None:
+    answer = assistant.answer("二(二)2和二(五)1放在一起看,有什么关系?")
+    assert _cited(answer) == ["二(二)2", "二(五)1"], answer.answer
+    assert _cited(assistant.answer("二(二)2讲什么?和别的条有关系吗")) == ["二(二)2"]  # one id: one clause
+
+
 def test_a_rare_term_of_a_follow_up_keeps_its_clause_when_the_last_answer_cited_it(assistant: Assistant) -> None:
     history = [{"role": "user", "content": "零碳产品有什么说法?"},
                {"role": "assistant", "content": "推行零碳、低碳产品标准标识制度【二(四)1】。"}]
@@ -890,3 +902,27 @@ def test_a_later_part_naming_its_own_section_is_not_read_with_the_first_parts_to
     answer = assistant.answer("指导思想里给台州的嘱托是什么?发展目标定到哪年?")
     assert _cited(answer)[:2] == ["一(一)", "一(二)"] and "2025年" in answer.answer, answer.answer
 
+
+
+def test_a_clause_id_an_assistant_turn_writes_out_plainly_is_what_a_follow_up_points_back_to(
+        assistant: Assistant) -> None:
+    # an API client's history without 【】: “二(三)2 …” is still the clause the last answer gave
+    history = [{"role": "user", "content": "群众办事的标准化在哪条"},
+               {"role": "assistant", "content": "二(三)2 推动整体智治标准化建设。"}]
+    assert _cited(assistant.answer("它后面那一条说的啥", history)) == ["二(三)3"]
+
+
+def test_an_article_number_after_a_chain_of_follow_ups_counts_in_the_clause_they_reached(
+        assistant: Assistant) -> None:
+    # “二(二)讲什么” → “第1条…” (二(二)1) → “那第2条呢?” is 二(二)2, though no turn cites a clause
+    history = [{"role": "user", "content": "二(二)讲什么?"}, {"role": "assistant", "content": "有三条。"},
+               {"role": "user", "content": "第1条说了哪些行业?"}, {"role": "assistant", "content": "橡胶塑料等。"}]
+    assert _cited(assistant.answer("那第2条呢?", history)) == ["二(二)2"]
+
+
+def test_a_follow_up_naming_its_own_section_is_not_held_to_the_section_the_last_question_named(
+        assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "发展目标里国家标准要牵头制定几项?"},
+               {"role": "assistant", "content": "牵头制修订国家标准2项以上。"}]
+    answer = assistant.answer("主要举措里对这个怎么安排?", history)
+    assert "一(二)" not in _cited(answer)[0], answer.answer
