@@ -154,12 +154,14 @@ def _last_clause(prefix: str | None, order: Sequence[str]) -> str | None:
     return numbered[-1] if numbered else None
 
 
+def _compact_id(m: re.Match[str]) -> str:
+    """The id a match of the compact grammar writes: 二(七)2, 一(二)-4, or the item 二(七)."""
+    return f"{m[1]}({m[2]}){m[3]}" if m[3] else f"{m[1]}({m[2]})-{m[4]}" if m[4] else f"{m[1]}({m[2]})"
+
+
 def written_refs(question: str, refs: References) -> list[str]:
     """Every clause id a question writes out (“一(二)-4和二(七)1都提到…”), in order, each once."""
-    found = []
-    for m in _grammar(refs)["compact"].finditer(normalize(question)):
-        found.append(f"{m[1]}({m[2]}){m[3]}" if m[3] else f"{m[1]}({m[2]})-{m[4]}" if m[4] else f"{m[1]}({m[2]})")
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(_compact_id(m) for m in _grammar(refs)["compact"].finditer(normalize(question))))
 
 
 def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str],
@@ -179,10 +181,8 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
     text = _part_of_section(normalize(question), g, sections)
     text = _with_part(text, [*(items or {}).values(), *(titles or {}).values()])
     if m := g["compact"].search(text):
-        if m[3]:
-            return f"{m[1]}({m[2]}){m[3]}"
-        if m[4]:
-            return f"{m[1]}({m[2]})-{m[4]}"
+        if m[3] or m[4]:
+            return _compact_id(m)
         rest = text[m.end():]  # “二、(四)第1条”: an ordinal right after the item is its article
         article = _numbers(rest, g)[0] if rest.startswith("第") else None
         return f"{m[1]}({m[2]})" + (str(article) if article is not None else "")
