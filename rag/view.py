@@ -81,7 +81,7 @@ class IndexView:
     lexical: str = FITTED  # how the lexical state came: "fitted: <why>" here, or "artifact" (rag/lexical.py)
     fitted_boilerplate: frozenset[str] | None = None  # from the artifact; else found on first need
     fitted_content: dict[str, str] | None = None  # likewise: the rare-term text of each clause
-    _word_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _word_cache: dict[tuple[str, bool], frozenset[str]] = field(default_factory=dict, repr=False)
     _writes_cache: dict[str, bool] = field(default_factory=dict, repr=False)
     _order_cache: dict[str | None, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
@@ -243,7 +243,7 @@ class IndexView:
         """The clause's own words (segmented once, on first need) and the terms it quotes; with `compounds`,
         also two or three adjacent words of two or more characters, none a stopword (企业+标准+总师, 融资+增信),
         as a question's words form such a compound only where the clause segments it the same way."""
-        key = f"+{clause_key}" if compounds else clause_key
+        key = (clause_key, compounds)
         if key not in self._word_cache:
             text = self.content.get(clause_key, "")
             segmented = [w.lower() for w in self.lexicon.words(text)]
