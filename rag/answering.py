@@ -18,9 +18,10 @@ from rag.extract import PartResult, answer_lookup, answer_occurrences, answer_pa
 from rag.locate import locate
 from rag.models import Answer, Citation, Hit, Related, Trace
 from rag.normalize import named_section, written_refs
-from rag.query import Query, names_topic
+from rag.query import Query
 from rag.retrieve import Retrieval
 from rag.scope import cited_question
+from rag.topics import names_topic
 from rag.view import IndexView
 
 if TYPE_CHECKING:

@@ -22,11 +22,12 @@ from rag.answering import LookupStage, RetrieveStage
 from rag.config import load_config
 from rag.faq import FaqEntry, FaqSource
 from rag.faq_table import faq_source as default_faq_source
+from rag.followup import Turn
 from rag.lexical import catalog_names
 from rag.lexicon import load_lexicon
 from rag.locate import locate_all
 from rag.models import Answer, Trace
-from rag.query import Query, Turn, build_query
+from rag.query import Query, build_query
 from rag.retrieve import HybridRetriever
 from rag.sentences import SentenceVectors
 from rag.stages import CatalogStage, FaqStage

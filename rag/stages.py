@@ -14,9 +14,10 @@ from rag import compose
 from rag.extract import absent
 from rag.faq import FaqMatch, match_faq
 from rag.models import Answer, Citation, Related
-from rag.query import Query, names_topic
+from rag.query import Query
 from rag.scope import asks_basis, cited_question, foreign_places, names_of
 from rag.targets import answer_targets, extract_targets
+from rag.topics import names_topic
 from rag.view import IndexView
 
 if TYPE_CHECKING:

@@ -777,7 +777,7 @@ def test_a_level_or_place_word_only_qualifies_the_previous_topic(lex: Lexicon, w
 
 
 def test_a_seat_of_government_is_no_level_to_swap(lex: Lexicon) -> None:
-    from rag.query import _seat
+    from rag.followup import _seat
 
     assert _seat(lex.qualifier.fullmatch("市里")) and _seat(lex.qualifier.fullmatch("县里"))  # type: ignore[arg-type]
     assert not _seat(lex.qualifier.fullmatch("省级")) and not _seat(lex.qualifier.fullmatch("国际"))  # type: ignore[arg-type]
@@ -869,7 +869,7 @@ def test_two_general_words_the_corpus_writes_together_are_a_phrase(lex: Lexicon)
 
 def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexicon) -> None:
     from index.models import Chunk
-    from rag.query import split_parts
+    from rag.parts import split_parts
     from rag.view import IndexView
 
     texts = ["培育企业标准总师10名以上", "完善企业标准总师制度", "地方标准平均制定周期缩短至12个月以内",
