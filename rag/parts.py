@@ -28,7 +28,10 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     shared, rest = _shared_subject(text, lexicon, view) if pair else ("", text)
     pieces = [(q, i == 0 and joined) for p, joined in _pieces(rest, splitter, pair)
               for i, q in enumerate(_split_asked(p, lexicon))]
-    if pair and pieces and (tail := lexicon.pair_marker.search(pieces[-1][0])) and tail.start() > 0:
+    if pair and len(pieces) >= 3 and lexicon.pair_marker.search(pieces[-1][0]) and _comma_before_last(rest, splitter):
+        # “国际标准和国家标准,牵头制修订的目标各是几项?”: after a comma, the pair's question, asked of each of it
+        pieces = [(f"{p} {pieces[-1][0]}", j) for p, j in pieces[:-1]]
+    elif pair and pieces and (tail := lexicon.pair_marker.search(pieces[-1][0])) and tail.start() > 0:
         # “A和B各自的数量目标是多少?”: what the pair asks is asked of each of it
         pieces = [(f"{p}{pieces[-1][0][tail.start():]}", j) for p, j in pieces[:-1]] + pieces[-1:]
     if shared and len(pieces) >= 2:  # each of the pair asks about another side of the shared topic: further parts
@@ -72,6 +75,12 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     if len(parts) < 2:
         return ((parts[0],) if dropped and parts else (whole,)), frozenset()
     return tuple(parts[:limit]), frozenset(i for i in further if i < limit)
+
+
+def _comma_before_last(text: str, splitter: re.Pattern[str]) -> bool:
+    """Whether the last piece of `text` follows a comma (“A和B,各是几项”), not a pair's 和 (“A和B各是几项”)."""
+    found = [m.group(0).strip() for m in splitter.finditer(text.rstrip(" ?？!！。"))]
+    return bool(found) and found[-1] in (",", "，")
 
 
 def _split_asked(text: str, lexicon: Lexicon) -> list[str]:

@@ -114,8 +114,8 @@ class HybridRetriever:
         lexical = lexical_text(query, self.lexicon)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        bm25 = view.bm25_scores(self.lexicon.tokenize(lexical)) if mode != "dense" else np.zeros(len(view.chunks))
-        key_bm25 = view.key_bm25_scores(self.lexicon.tokenize(f"{query} {lexical}")) if hybrid else np.zeros(0)
+        bm25 = view.bm25_scores(self._topical(lexical)) if mode != "dense" else np.zeros(len(view.chunks))
+        key_bm25 = view.key_bm25_scores(self._topical(f"{query} {lexical}")) if hybrid else np.zeros(0)
         cfg = self.config.retrieval
         if rare is None:
             rare = view.rare_terms(query, cfg.rare_max_df, cfg.rare_min_han, cfg.rare_min_latin,
@@ -151,6 +151,13 @@ class HybridRetriever:
         return Retrieval(query, tuple(hits[:k]), degraded=degraded, warning=warning, lexical=lexical,
                          vector=tuple(vector), rare=rare, stats=_stats(dense, keys, degraded), timings=timings,
                          scope=scope)
+
+
+    def _topical(self, text: str) -> list[str]:
+        """BM25's tokens of `text` without the years that frame every target (terms.not_rare): “到2025年…” would
+        otherwise draw every question to the one clause that writes the year, the lead of the targets."""
+        tokens = self.lexicon.tokenize(text)
+        return [t for t in tokens if not self.lexicon.not_rare.search(t)] or tokens
 
 
 def lexical_text(text: str, lexicon: Lexicon) -> str:

@@ -292,6 +292,11 @@ def test_generic_words_are_known_but_never_topics(lex: Lexicon) -> None:
     ("公共服务聚焦的是几大重点领域?具体是哪些?", "examples"), ("省级、国家级试点各多少", "count"),
     ("标准化科普实践基地在哪里,周末能预约参观吗?", "place"), ("基地周末能预约参观吗?", "hours"),
     ("民宿评星级具体看哪些标准?", "procedure"),
+    ("新型橡塑领域的国际标准具体是哪一项?", "name"), ("告诉我它从哪天起施行", "effective"),
+    ("Could the deadline be extended if we send our comments a few days late?", "late"),
+    ("在三门县办理健康证要去哪里?", "procedure"), ("Which foreign cities will Sanmen pair with?", "place"),
+    ("营业执照咋办?", "procedure"), ("健康证咋办理", "procedure"), ("有啥补贴", "support"),
+    ("团体标准到底是个什么东西?", "definition"), ("这个阶段是什么意思", "definition"),
 ])
 def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind in _kinds(lex, question)
@@ -450,6 +455,12 @@ def test_detail_kinds_match_the_questions_that_ask_for_them(lex: Lexicon, questi
     ("有哪些企业有资格参加评定?", "company"), ("21号之前交意见可以吗", "late"),
     ("橡胶塑料在文件里出现了几次?", "count"), ("标准总师提到了几次?", "count"),  # where, not a stated number
     ("科普实践基地在哪条,原文怎么说?", "place"),
+    ("中小微企业不懂标准咋办,有人帮吗?", "procedure"),  # what to do about a problem, not how to apply
+    ("团体标准有没有啥扶持计划?", "support"),  # support in general, not money
+    ("开头那段说标准到底是个什么东西?", "definition"),  # what a passage of the document says
+    ("具体是哪一条在推进这件事?", "name"),  # which clause: a lookup, not a name the text must quote
+    ("What is the deadline for comments?", "late"), ("哪天起开始征求意见?", "effective"),
+    ("县里和台州市的贡献奖,到2025年目标分别是几项?", "breakdown"),  # a year is no label to spell out
 ])
 def test_detail_kinds_do_not_match_questions_that_do_not_ask_for_them(lex: Lexicon, question: str, kind: str) -> None:
     assert kind not in _kinds(lex, question)
@@ -883,6 +894,9 @@ def test_a_further_part_borrows_the_topic_and_a_topicless_tail_stays(lex: Lexico
     # 又 with a topic of its own asks about that topic, not something further about the part before
     parts, _ = split_parts("企业标准总师要培养几个人,国家标准牵头制修订几项?", lex, view, 3)
     assert parts == ("企业标准总师要培养几个人", "国家标准牵头制修订几项")
+    # a pair's question after a comma (“A和B,…各是多少?”) is asked of each of the pair, not a third part
+    parts, _ = split_parts("企业标准总师和专利标准融合发展企业,到2025年的目标各是多少?", lex, view, 3)
+    assert parts == ("企业标准总师 到2025年的目标各是多少?", "专利标准融合发展企业 到2025年的目标各是多少?")
     parts, further = split_parts("专利标准融合发展企业要评几家?企业标准总师又要培养多少个?", lex, view, 3)
     assert parts == ("专利标准融合发展企业要评几家", "企业标准总师又要培养多少个") and not further
     # what the asker tells first is read with the question after it, unless that names its own topic
@@ -1084,6 +1098,13 @@ def test_glossary_maps_english_phrases_to_chinese_terms(lex: Lexicon) -> None:
     assert lex.english_terms("I run a valve factory") == ["阀门"]
     assert lex.english_terms("We build one CNC machine tool a week") == ["数控机床"]
     assert lex.english_terms("We make valves and molds") == ["阀门", "模具"]
+    assert lex.english_terms("How many standards will be drafted or revised?") == ["标准", "起草", "制修订"]
+    assert lex.english_terms("What is the target cycle for drafting local standards?") == \
+        ["目标", "周期", "起草", "地方标准"]
+    assert "比率" in lex.english_terms("the share of science and technology projects that produce standards")
+    assert "比率" not in lex.english_terms("Do firms share standard information?")  # sharing is not a ratio
+    assert lex.english_terms("building what kind of pilot county?") == ["先行县"]
+    assert lex.english_terms("How many pilot projects in the county?") == ["试点", "县"]
 
 
 def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> None:
@@ -1091,6 +1112,8 @@ def test_boilerplate_patterns_and_terms_that_are_never_rare(lex: Lexicon) -> Non
     assert not lex.boilerplate_date.search("到2025年")
     assert lex.boilerplate_labels.search("附件:关于…") and not lex.boilerplate_labels.search("标准化工作")
     assert lex.not_rare.search("2025") and not lex.not_rare.search("1812")
+    assert lex.not_rare.search("年") and lex.not_rare.search("2025年")  # the 年 split off “2025年”
+    assert not any(lex.not_rare.search(w) for w in ("年度", "每年", "青年", "12个月"))
 
 
 def test_a_document_number_is_recognised_in_the_short_forms_people_type() -> None:

@@ -41,6 +41,9 @@ def _cited(answer) -> list[str]:  # type: ignore[no-untyped-def]
     # a glossed phrase (pinyin in brackets) is not out of vocabulary for the refusal model
     ("How many chief standard officers (qiye biaozhun zongshi) will Sanmen train by 2025?", "一(二)-4", "10名"),
     ("有人打电话来问,这个实施意见现在是不是已经生效了?", "公告", "征求意见"),
+    # the year framing every target (only the lead of 一(二) writes “到2025年”) does not draw a topic to that lead
+    ("What is the 2025 target for drafting or revising international standards?", "一(二)-3", "1项以上"),
+    ("到2025年本地企业主导制定国家标准的目标是多少?", "一(二)-4", "2项以上"),
 ])
 def test_everyday_questions_reach_the_clause_that_answers(assistant: Assistant, question: str, clause: str,
                                                           fact: str) -> None:
@@ -84,6 +87,7 @@ def test_two_questions_typed_with_a_space_between_cite_both_clauses(assistant: A
     # no comma before “and”: each “how many” is a part
     ("How many patent-standard enterprises and how many international standards by 2025?", {"一(二)-4", "一(二)-3"}),
     ("县标准创新贡献奖 评几项 + 制度", {"一(二)-2", "三(二)"}),  # a hotline's “+” joins two asked things
+    ("国际标准和国家标准,牵头制修订的目标各是几项?", {"一(二)-3", "一(二)-4"}),  # the pair's question after a comma
 ])
 def test_a_question_about_two_things_cites_both(assistant: Assistant, question: str, clauses: set[str]) -> None:
     answer = assistant.answer(question)
