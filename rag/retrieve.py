@@ -152,7 +152,6 @@ class HybridRetriever:
                          vector=tuple(vector), rare=rare, stats=_stats(dense, keys, degraded), timings=timings,
                          scope=scope)
 
-
     def _topical(self, text: str) -> list[str]:
         """BM25's tokens of `text` without the years that frame every target (terms.not_rare): “到2025年…” would
         otherwise draw every question to the one clause that writes the year, the lead of the targets."""
