@@ -46,7 +46,7 @@ def topic_terms(text: str, lexicon: Lexicon) -> set[str]:
     """The question's terms without generic words (企业, 标准…) and years (context of every target, not a topic:
     patterns.toml terms.not_rare), unless these are all it has."""
     terms = terms_of(text, lexicon)
-    return {t for t in terms if t not in lexicon.generic and not lexicon.not_rare.search(t)} or terms
+    return {t for t in lexicon.without_years(terms) if t not in lexicon.generic} or terms
 
 
 def coverage(view: IndexView, terms: Iterable[str], text: str, *, known_only: bool) -> float:

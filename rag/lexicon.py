@@ -8,7 +8,7 @@ the chain. Nothing here names a phrase of its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -141,6 +141,10 @@ class Lexicon:
         """Precise (non-overlapping) jieba words, for finding exact terms of the corpus."""
         segmenter.ensure()
         return [w for w in (t.strip() for t in jieba.cut(text)) if w and not _PUNCT.match(w)]
+
+    def without_years(self, terms: Iterable[str]) -> list[str]:
+        """`terms` less the years that frame every target (terms.not_rare: 2025, 2025年, the 年 split off it)."""
+        return [t for t in terms if not self.not_rare.search(t)]
 
     def spelled_out(self, text: str) -> str:
         """`text` with everyday short forms written as the texts write them (团标 → 团体标准)."""

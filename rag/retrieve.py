@@ -156,7 +156,7 @@ class HybridRetriever:
         """BM25's tokens of `text` without the years that frame every target (terms.not_rare): “到2025年…” would
         otherwise draw every question to the one clause that writes the year, the lead of the targets."""
         tokens = self.lexicon.tokenize(text)
-        return [t for t in tokens if not self.lexicon.not_rare.search(t)] or tokens
+        return self.lexicon.without_years(tokens) or tokens
 
 
 def lexical_text(text: str, lexicon: Lexicon) -> str:
