@@ -55,8 +55,8 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
         return text
     previous = lexicon.spelled_out(normalize(users[-1]))
     cited = last_cited_clause(history)
-    if lexicon.this_clause.search(text) and cited:
-        return f"{cited} {text}"
+    if lexicon.this_clause.search(text) and (this := cited or last_cited_clause(history, lexicon.references)):
+        return f"{this} {text}"
     prev_ref = parse_clause_ref(previous, lexicon.references, view.sections, view.items, order=view.clause_order())
     # “下一条呢?”: after the clause the last answer cited, the last question named or, failing both, the last
     # answer wrote out plainly (an API client's history: “二(四)1 统筹推动…”)
@@ -67,7 +67,8 @@ def standalone(question: str, history: Sequence[Turn], lexicon: Lexicon, view: I
     # “第二条说了啥?” after an answer that listed a section's clauses: the article of what was last asked or,
     # when the question named no clause (“绿色发展那部分有几条”), of what the answer cited
     if (article := lexicon.article_only.search(text)) and (
-            base := prev_ref or cited or _titled(previous, view) or _earlier_ref(history, lexicon, view)):
+            base := prev_ref or cited or _titled(previous, view) or _earlier_ref(history, lexicon, view)
+            or last_cited_clause(history, lexicon.references)):
         return f"{_next_article(base, article.group(0), bool(lexicon.article_only.search(previous)))} {text}"
     content = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
     lowered = text.lower()

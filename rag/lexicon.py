@@ -53,6 +53,7 @@ class References:
     piece_min: int = 4  # the fewest characters of a title that name its clause
     piece_lead: re.Pattern[str] | None = None  # what may stand right before such a piece (else it ends another phrase)
     last: re.Pattern[str] | None = None  # “最后一条”: the last clause of the document or of the part it names
+    last_part: re.Pattern[str] | None = None  # “最后一部分”: the document's last numbered part
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Lexicon:
     targets_question: re.Pattern[str]
     outline: re.Pattern[str]  # how a named section is divided (一共几条?)
     occurrences: re.Pattern[str]
+    locates: re.Pattern[str]  # asks where a sentence stands (“…这句话在哪一条”): no detail of it is asked
     numeric_question: re.Pattern[str]
     basis_asks: re.Pattern[str]
     basis_citing: re.Pattern[str]
@@ -153,8 +155,10 @@ class Lexicon:
         return text
 
     def asked_details(self, question: str) -> tuple[DetailKind, ...]:
-        """The kinds `question` asks for (rag.detail_kinds.asked)."""
-        return asked(self.details, question)
+        """The kinds `question` asks for (rag.detail_kinds.asked); asking where a sentence stands (“奖励标准这句话在
+        哪一条”) asks only for the figures it names."""
+        kinds = asked(self.details, question)
+        return tuple(k for k in kinds if k.corpus) if self.locates.search(question.lower()) else kinds
 
     def frame_words(self, question: str) -> set[str]:
         """Tokens inside what asks for a kind of detail: how it is asked, not its topic (rag.detail_kinds)."""
@@ -249,6 +253,7 @@ def load_lexicon(directory: Path) -> Lexicon:
         targets_question=top("targets_question"),
         outline=top("outline"),
         occurrences=top("occurrences"),
+        locates=top("locates", "(?!)"),
         numeric_question=top("numeric_question"),
         basis_asks=ba("asks"),
         basis_citing=ba("citing"),
@@ -287,7 +292,8 @@ def load_lexicon(directory: Path) -> Lexicon:
                               pattern(refs["scope"], "patterns.toml references.scope") if "scope" in refs else None,
                               int(refs.get("piece_min", 4)),
                               pattern(refs.get("piece_lead", "(?!)"), "patterns.toml references.piece_lead"),
-                              pattern(refs.get("last", "(?!)"), "patterns.toml references.last")),
+                              pattern(refs.get("last", "(?!)"), "patterns.toml references.last"),
+                              pattern(refs.get("last_part", "(?!)"), "patterns.toml references.last_part")),
         texts={lang: {str(k): str(v) for k, v in table.items()} for lang, table in texts.items()},
         glossary=glossary,
         glossary_pattern=glossary_re,

@@ -124,6 +124,14 @@ def _part_of_section(text: str, g: Mapping[str, re.Pattern[str]], sections: Mapp
     return text
 
 
+def _last_part(text: str, refs: References, sections: Mapping[str, str]) -> str:
+    """“最后一部分的第一条”: the last part is the highest-numbered section (三 of three)."""
+    if refs.last_part is None or not sections or not (m := refs.last_part.search(text)):
+        return text
+    last = max(sections.values(), key=cn_to_int)
+    return f"{text[:m.start()]}第{last}部分{text[m.end():]}"
+
+
 def _with_part(text: str, ids: list[str]) -> str:
     """“(七)第2点”: an item written without its part belongs to the one part that has an item of that number."""
     m = re.search(rf"(?<![{CN_NUM}\d、.])\(([{CN_NUM}]{{1,3}})\)", text)
@@ -178,7 +186,8 @@ def parse_clause_ref(question: str, refs: References, sections: Mapping[str, str
     in document `order`, “最后一条” / “第二部分最后一条” name the last numbered clause (of that part).
     """
     g = _grammar(refs)
-    text = _part_of_section(normalize(question), g, sections)
+    text = _last_part(normalize(question), refs, sections)
+    text = _part_of_section(text, g, sections)
     text = _with_part(text, [*(items or {}).values(), *(titles or {}).values()])
     if m := g["compact"].search(text):
         if m[3] or m[4]:

@@ -26,7 +26,7 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     pair = bool(lexicon.pair_marker.search(text))
     splitter = lexicon.pair_split if pair else lexicon.multipart_split
     shared, rest = _shared_subject(text, lexicon, view) if pair else ("", text)
-    pieces = [(q, i == 0 and joined) for p, joined in _pieces(rest, splitter, pair)
+    pieces = [(q, i == 0 and joined) for p, joined in _pieces(rest, splitter, pair, lexicon)
               for i, q in enumerate(_split_asked(p, lexicon))]
     if pair and len(pieces) >= 3 and lexicon.pair_marker.search(pieces[-1][0]) and _comma_before_last(rest, splitter):
         # “国际标准和国家标准,牵头制修订的目标各是几项?”: after a comma, the pair's question, asked of each of it
@@ -34,8 +34,12 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
     elif pair and pieces and (tail := lexicon.pair_marker.search(pieces[-1][0])) and tail.start() > 0:
         # “A和B各自的数量目标是多少?”: what the pair asks is asked of each of it
         pieces = [(f"{p}{pieces[-1][0][tail.start():]}", j) for p, j in pieces[:-1]] + pieces[-1:]
-    if shared and len(pieces) >= 2:  # each of the pair asks about another side of the shared topic: further parts
-        return tuple(f"{shared} {piece}" for piece, _j in pieces[:limit]), frozenset(range(1, min(len(pieces), limit)))
+    if shared and len(pieces) >= 2:  # each of the pair asks about another side of the shared topic: further parts,
+        # unless a side names a topic of its own (“对外开放里,秘书处和结对子各是怎么说的”: both may be one clause)
+        own = {i for i, (piece, _j) in enumerate(pieces)
+               if names_topic(piece, lexicon, view) and not lexicon.follow_on.search(piece)}
+        return (tuple(f"{shared} {piece}" for piece, _j in pieces[:limit]),
+                frozenset(i for i in range(1, min(len(pieces), limit)) if i not in own))
     parts: list[str] = []
     further: set[int] = set()
     dropped = False
@@ -52,7 +56,8 @@ def split_parts(text: str, lexicon: Lexicon, view: IndexView, limit: int) -> tup
                 and not lexicon.refers_back.search(piece.lower())
             parts.append(piece if dropped else f"{told} {piece}")
             told = ""
-        elif not pair and parts and names_section(piece, view) and names_section(parts[-1], view, titles=True):
+        elif not pair and parts and names_section(piece, view) and names_section(parts[-1], view, titles=True) \
+                and not lexicon.further_adverb.search(piece):  # (“…保障措施里又是怎么说的?” asks more of the topic)
             parts.append(piece)  # each asks within the section it names (“指导思想里…?发展目标定到哪年?”)
         elif parts and (names_section(piece, view) or (joined and not topic)
                         or lexicon.follow_on.search(piece)
@@ -95,16 +100,34 @@ def _split_asked(text: str, lexicon: Lexicon) -> list[str]:
     return [p for p in [*out, current.strip(" ,，")] if p]
 
 
-def _pieces(text: str, splitter: re.Pattern[str], pair: bool) -> list[tuple[str, bool]]:
+def _pieces(text: str, splitter: re.Pattern[str], pair: bool, lexicon: Lexicon) -> list[tuple[str, bool]]:
     """The pieces between the splitter's matches, each with whether a connective word (另外, 还有…) joined it
-    to the piece before (a pair's 和 does not count: “A和B” asks about both, not about more)."""
+    to the piece before (a pair's 和 does not count: “A和B” asks about both, not about more). A pair's 和/与/及
+    inside a word (涉及, 以及) joins nothing."""
     out, start, joined = [], 0, False
+    inside = _inside_words(text, lexicon) if pair else set()
     for m in splitter.finditer(text):
+        if m.end() - m.start() == 1 and m.start() in inside:
+            continue
         out.append((text[start:m.start()], joined))
         # a connective is anything but a sentence's end (另外, also, a hotline's “+”)
         start, joined = m.end(), not pair and not re.fullmatch(r"[\s?？!！;；。]*", m.group(0))
     out.append((text[start:], joined))
     return [(p.strip(" ,，"), j) for p, j in out if p.strip(" ,，")]
+
+
+def _inside_words(text: str, lexicon: Lexicon) -> set[int]:
+    """Offsets of the characters that lie inside a word of two or more characters (jieba's precise cut)."""
+    inside: set[int] = set()
+    at = 0
+    for word in lexicon.words(text):
+        at = text.find(word, at)
+        if at < 0:
+            break
+        if len(word) > 1:
+            inside.update(range(at, at + len(word)))
+        at += len(word)
+    return inside
 
 
 def _tells(piece: str, lexicon: Lexicon) -> bool:

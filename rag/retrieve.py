@@ -9,6 +9,7 @@ fitted on the development splits (answerer.toml [fitted.fusion]).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -160,8 +161,12 @@ class HybridRetriever:
 
 
 def lexical_text(text: str, lexicon: Lexicon) -> str:
-    """What BM25 and term coverage read: the Chinese glossary terms of an English text, else the text."""
-    return " ".join(lexicon.english_terms(text)) if is_english(text) else text
+    """What BM25 and term coverage read: the Chinese glossary terms of an English text, else the text with the
+    terms of the English phrases it mixes in (“supply chain 标准协同” reads 供应链 too)."""
+    if is_english(text):
+        return " ".join(lexicon.english_terms(text))
+    mixed = lexicon.english_terms(text) if re.search(r"[A-Za-z]{3}", text) else []
+    return " ".join([text, *mixed])
 
 
 def _stats(dense: Sequence[tuple[Chunk, float]], keys: Sequence[tuple[Key, float]],

@@ -1191,3 +1191,58 @@ def test_a_year_is_the_context_of_a_target_not_a_topic_a_sentence_must_cover(lex
     terms = topic_terms("By 2025, what is the target for the average time needed to draft a local standard?", lex)
     assert "2025" not in terms and "local" in terms
     assert "1812" in topic_terms("文件里1812是什么", lex)  # a number that is no year stays a topic
+
+
+@pytest.mark.parametrize(("question", "kind", "asked"), [
+    ("文件说要深化哪个国家级示范区的创建?", "place", False),  # 国家级 is a level, not a country
+    ("跟国外哪个国家结对子?", "place", True),
+    ("产业飞地放在哪个开发区?", "place", True),
+    ("认证费能减免吗?", "money", True), ("检测费用可以打折吗", "money", True),
+    ("能减免吗?", "money", False),  # nothing paid is named
+    ("这文件对我们山区有啥好处", "support", False),  # what the text does for a group, not a subsidy
+    ("评上领跑者有什么好处?", "support", True),
+    ("奖励标准这句话是在哪一条里的?", "money", False),  # asks where a sentence stands, not an amount
+    ("“补贴多少”这个说法出自哪条?", "money", False),
+    ("奖励标准是多少?", "money", True),
+    ("What's the cut-off date?", "deadline", True), ("what is the closing date for comments", "deadline", True),
+    ("Is there a cut in fees?", "deadline", False),
+    ("我们是几个人的小作坊,有没有人能帮忙?", "count", False),  # 几个人的 tells a size
+    ("企业标准总师要培养几个人?", "count", True),
+])
+def test_detail_kinds_asked_in_the_words_people_use(lex: Lexicon, question: str, kind: str, asked: bool) -> None:
+    assert (kind in _kinds(lex, question)) is asked
+
+
+def test_pairs_locating_and_dependent_words(lex: Lexicon) -> None:
+    # “A和B各怎么说”, “A跟B,都有要求吗”: each of a pair is asked; 跟 joins a pair as 和 does
+    assert lex.pair_marker.search("技术壁垒和rcep文件各怎么说") and lex.pair_marker.search("两者都是如何规定的")
+    assert not lex.pair_marker.search("技术壁垒文件怎么说")
+    assert [p for p in lex.pair_split.split("绿色产品认证跟污染物排放") if p] == ["绿色产品认证", "污染物排放"]
+    assert lex.basis_asks.search("上级依据文件有哪几个") and not lex.basis_asks.search("依据标准生产的产品")
+    assert lex.locates.search("奖励标准这句话是在哪一条里的") and lex.locates.search("同线同标同质出处")
+    assert not lex.locates.search("这句话什么意思")
+    assert lex.dependent.search("里面提到要学哪个地方的做法") and not lex.dependent.search("园区里面有什么")
+    assert lex.this_clause.search("同一条里对企业标准又说了啥") and lex.this_clause.search("in the same clause")
+    assert not lex.this_clause.search("同一个标准")
+    assert lex.outline.search("保障措施有哪三条") and lex.outline.search("分了两条,各自的标题是什么")
+    assert not lex.outline.search("有哪三种人才") and not lex.outline.search("标题党")
+    assert lex.follow_on.search("具体做法分别是什么") and not lex.follow_on.search("做法是什么")
+    assert not lex.numeric_question.search("几个人的小作坊") and lex.numeric_question.search("要几个人")
+    parts = [p for p in lex.multipart_split.split("What is the target, and in which field will it be set?") if p]
+    assert len(parts) == 2
+
+
+@pytest.mark.parametrize(("question", "ref"), [("最后一部分的第一条要求是什么", "三(一)"),
+                                               ("最后那个部分第二条", "三(二)"), ("最后一条", "三(三)")])
+def test_the_last_part_is_the_highest_numbered_section(lex: Lexicon, question: str, ref: str) -> None:
+    from rag.normalize import parse_clause_ref
+
+    sections = {"总体要求": "一", "主要举措": "二", "保障措施": "三"}
+    assert parse_clause_ref(question, lex.references, sections, {"发展目标": "一(二)"}, order=_ORDER) == ref
+
+
+def test_glossary_reads_frontier_research_and_adopting_international_standards(lex: Lexicon) -> None:
+    assert lex.english_terms("Which fields get cutting-edge research?") == ["领域", "前沿研究"]
+    assert lex.english_terms("forward-looking research on disruptive ideas") == ["超前布局", "研究", "颠覆性"]
+    assert lex.english_terms("anything about adopting international standards?") == ["采用国际标准"]
+    assert lex.english_terms("Do they benchmark foreign advanced standards?") == ["国外先进标准"]

@@ -930,3 +930,70 @@ def test_a_follow_up_naming_its_own_section_is_not_held_to_the_section_the_last_
                {"role": "assistant", "content": "牵头制修订国家标准2项以上。"}]
     answer = assistant.answer("主要举措里对这个怎么安排?", history)
     assert "一(二)" not in _cited(answer)[0], answer.answer
+
+
+@pytest.mark.parametrize(("question", "clauses", "facts"), [
+    # 涉及 is one word: its 及 joins no pair, so both asked lists come from the one clause
+    ("服务业这块,生产性服务业都涉及哪些领域?生活类的服务又有哪些?", {"二(二)3"}, ("创意设计", "医疗康养")),
+    ("外贸这块,技术壁垒和RCEP文件各怎么说?", {"二(六)1", "二(六)2"}, ("RCEP", "技术性贸易壁垒")),
+    ("绿色认证跟污染物排放,文件里都有要求吗?", {"二(四)1", "二(四)2"}, ("绿色认证", "污染物排放")),
+    # a shared topic before a pair whose sides each name a topic of their own: one clause may answer both
+    ("国际合作里,技术委员会秘书处和跟国外城市结对子,各是怎么说的?", {"二(六)1"}, ("秘书处", "合作县城")),
+])
+def test_each_side_of_a_pair_is_answered(assistant: Assistant, question: str, clauses: set[str],
+                                         facts: tuple[str, ...]) -> None:
+    answer = assistant.answer(question)
+    assert clauses <= set(_cited(answer)) and all(f in answer.answer for f in facts), answer.answer
+
+
+@pytest.mark.parametrize(("question", "history", "clause", "fact"), [
+    ("同一条里对企业标准说了啥?", [{"role": "user", "content": "哪条讲团体标准?"},
+                                   {"role": "assistant", "content": "二(七)2 实施团体标准培优计划。"}],
+     "二(七)2", "筑基工程"),
+    ("里面提到要学哪个地方的做法?", [{"role": "user", "content": "二(七)1讲什么"},
+                                     {"role": "assistant", "content": "讲标准化运行新机制。"}], "二(七)1", "黄岩"),
+    ("第三条叫啥?", [{"role": "user", "content": "共同富裕有专门一部分吗"},
+                     {"role": "assistant", "content": "有,二(三),下设三条。"}], "二(三)3", "公共服务优质共享"),
+    ("What's the cut-off date?", [{"role": "user", "content": "How do I send comments?"},
+                                  {"role": "assistant", "content": "By phone or email."}], "公告", "2023年11月21日"),
+])
+def test_a_follow_up_leans_on_what_the_last_turns_wrote(assistant: Assistant, question: str,
+                                                        history: list[dict[str, str]], clause: str, fact: str) -> None:
+    answer = assistant.answer(question, history)
+    assert clause in _cited(answer) and fact in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "clauses"), [
+    ("最后一部分的第一条讲什么?", ["三(一)"]),
+    ("保障措施有哪三条?", ["三(一)", "三(二)", "三(三)"]),
+    ("绿色发展那部分分了两条,各自的标题是什么?", ["二(四)1", "二(四)2"]),
+])
+def test_a_part_named_by_position_or_asked_for_its_articles_is_listed(assistant: Assistant, question: str,
+                                                                      clauses: list[str]) -> None:
+    assert _cited(assistant.answer(question)) == clauses
+
+
+@pytest.mark.parametrize(("question", "clause", "fact"), [
+    ("文件要深化哪个国家级示范区的创建?", "二(二)2", "消费品标准化示范区"),  # 国家级 asks no country
+    ("上级依据文件有哪几个?文号报一下", "序言", "11号"),  # the basis, not the draft's own number
+    ("这文件对我们山区的村子有啥好处?", "二(五)2", "山区"),  # what the text does, not a subsidy
+    ("“奖励标准”这句话是在哪一条里?", "二(一)2", "奖励"),  # where a sentence stands: no amount asked
+    ("Which cutting-edge fields will get forward-looking standardization research?", "二(一)1", "元宇宙"),
+    ("supply chain 标准协同 文件里有吗", "二(二)2", "供应链标准协同"),  # English words in a Chinese question
+])
+def test_everyday_wordings_that_once_asked_the_wrong_detail_or_missed_the_clause(
+        assistant: Assistant, question: str, clause: str, fact: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.refused and clause in _cited(answer) and fact in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["认证费能减免吗?", "山海协作的产业飞地具体放在哪个开发区?"])
+def test_a_fee_waiver_or_a_site_the_text_does_not_give_is_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.refused and answer.related, answer.answer
+
+
+def test_a_later_part_naming_a_section_and_asking_more_keeps_the_topic_before_it(assistant: Assistant) -> None:
+    # “…保障措施里又是怎么说的?” asks more about 企业标准总师 (又), not about the section in general
+    answer = assistant.answer("企业标准总师:发展目标里定了多少人?保障措施里又是怎么说的?")
+    assert {"一(二)-4", "三(二)"} <= set(_cited(answer)) and "企业标准总师制度" in answer.answer, answer.answer
