@@ -504,7 +504,6 @@ def test_personal_data_office_holders_and_unstated_pay_are_refused(assistant: As
     "企业标准总师每个月有多少津贴?",
     "What subsidies do rubber factories get for exporting?",
     "How many chief standardization engineers does the province want?",
-    "县标准化研究院在哪里?",
     "Who will be the head of the standardization leading group?",
     "What is the address of the market supervision bureau?",
     "冲锋衣产业链龙头企业有哪些?",
@@ -997,3 +996,11 @@ def test_a_later_part_naming_a_section_and_asking_more_keeps_the_topic_before_it
     # “…保障措施里又是怎么说的?” asks more about 企业标准总师 (又), not about the section in general
     answer = assistant.answer("企业标准总师:发展目标里定了多少人?保障措施里又是怎么说的?")
     assert {"一(二)-4", "三(二)"} <= set(_cited(answer)) and "企业标准总师制度" in answer.answer, answer.answer
+
+
+def test_a_site_of_a_body_the_draft_never_names_is_refused_without_a_quote(assistant: Assistant) -> None:
+    # “县标准化研究院” is named nowhere: refused with related clauses, never quoted. Which refusal it gets sits at
+    # the refusal model's threshold (p ≈ 0.52 on a fresh 2026-12-02 index, weak evidence before the unstated site)
+    answer = assistant.answer("县标准化研究院在哪里?")
+    assert answer.refused and answer.reason in ("detail_not_stated", "out_of_scope") and not answer.citations
+    assert answer.related
